@@ -1,0 +1,146 @@
+//! The command line, as clap derive types. `main` parses these and calls [`super::run`].
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "lacrima",
+    version,
+    about = "Mixed-methods qualitative coding of survey answers"
+)]
+pub struct Cli {
+    /// The project file.
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "LACRIMA_PROJECT",
+        default_value = "lacrima.db"
+    )]
+    pub project: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create an empty project.
+    Init,
+    /// Import a survey (CSV, TSV or XLSX); a later import adds a wave.
+    Import(Box<ImportArgs>),
+    /// Summarise the project: respondents, questions, variables, codes, coders.
+    Info {
+        #[arg(long, value_enum, default_value = "table")]
+        format: ReportFormat,
+    },
+    /// Import or export the codebook.
+    #[command(subcommand)]
+    Codebook(CodebookCommand),
+    /// Import or export codings.
+    #[command(subcommand)]
+    Codings(CodingsCommand),
+    /// Export data from the project.
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Write a consistent copy of the project, also while it is open.
+    Backup { file: PathBuf },
+    /// Build the demo project ./lacrima-demo.db from the synthetic TCIT survey.
+    Demo,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    pub file: PathBuf,
+    /// The column that identifies respondents (default: id, ResponseId or resp_id).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Open-ended columns to code (comma list, or repeat the option).
+    #[arg(long)]
+    pub open: Vec<String>,
+    /// Columns to read as numbers.
+    #[arg(long)]
+    pub numeric: Vec<String>,
+    /// Columns to read as categories.
+    #[arg(long)]
+    pub categorical: Vec<String>,
+    /// Columns to keep as free text.
+    #[arg(long)]
+    pub text: Vec<String>,
+    /// Columns to read as ISO 8601 dates.
+    #[arg(long)]
+    pub date: Vec<String>,
+    /// Columns to leave out.
+    #[arg(long)]
+    pub skip: Vec<String>,
+    /// Level order of a categorical variable: VAR=a,b,c (repeat for several variables).
+    #[arg(long, allow_hyphen_values = true)]
+    pub levels: Vec<String>,
+    /// Extra codes that mean "missing" (besides blank, NA, N/A and ".").
+    #[arg(long, allow_hyphen_values = true)]
+    pub missing: Vec<String>,
+    /// The sheet of an XLSX file (default: the first).
+    #[arg(long)]
+    pub sheet: Option<String>,
+    /// The file's encoding when it is not UTF-8 (e.g. windows-1252); UTF-16 with a BOM is detected.
+    #[arg(long)]
+    pub encoding: Option<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CodebookCommand {
+    /// Add and update codes by name from a CSV (never deletes).
+    Import { file: PathBuf },
+    /// Write the codebook.
+    Export(CodebookExportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CodebookExportArgs {
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: CodebookFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CodingsCommand {
+    /// Import codings from a CSV (respondent,question,coder,code,start,end,memo).
+    Import { file: PathBuf },
+    /// Write codings as CSV.
+    Export(CodingsExportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CodingsExportArgs {
+    /// Only this coder's codings.
+    #[arg(long)]
+    pub coder: Option<String>,
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportCommand {
+    /// The codebook (same as `lacrima codebook export`).
+    Codebook(CodebookExportArgs),
+    /// The codings (same as `lacrima codings export`).
+    Codings(CodingsExportArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodebookFormat {
+    Csv,
+    Md,
+    Json,
+}

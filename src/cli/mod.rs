@@ -1,0 +1,300 @@
+//! One function per subcommand: open the project, call the library, format the output.
+//! Standard output carries only what was asked for; warnings go to standard error.
+
+mod args;
+mod demo;
+mod table;
+
+pub use args::*;
+
+use crate::error::{Error, Result};
+use crate::export::{Output, write_err};
+use crate::store::Store;
+use std::io::Write;
+use std::path::Path;
+
+/// Runs a command and returns the process exit code (0 ok, 1 error; clap exits 2 on usage).
+pub fn run(cli: Cli) -> i32 {
+    match dispatch(&cli) {
+        Ok(()) => 0,
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("lacrima: {e}");
+            1
+        }
+    }
+}
+
+fn dispatch(cli: &Cli) -> Result<()> {
+    let project = cli.project.as_path();
+    match &cli.command {
+        Command::Init => init(project),
+        Command::Import(a) => import(project, a),
+        Command::Info { format } => info(project, *format),
+        Command::Codebook(CodebookCommand::Import { file }) => codebook_import(project, file),
+        Command::Codebook(CodebookCommand::Export(a))
+        | Command::Export(ExportCommand::Codebook(a)) => codebook_export(project, a),
+        Command::Codings(CodingsCommand::Import { file }) => codings_import(project, file),
+        Command::Codings(CodingsCommand::Export(a))
+        | Command::Export(ExportCommand::Codings(a)) => codings_export(project, a),
+        Command::Backup { file } => backup(project, file),
+        Command::Demo => demo::run(),
+    }
+}
+
+fn stdout_line(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes()).map_err(write_err)?;
+    out.flush().map_err(write_err)
+}
+
+fn warn(msg: &str) {
+    eprintln!("warning: {msg}");
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String> {
+    let mut s = serde_json::to_string_pretty(value)
+        .map_err(|e| Error::input(format!("cannot write JSON: {e}")))?;
+    s.push('\n');
+    Ok(s)
+}
+
+fn init(project: &Path) -> Result<()> {
+    if project.exists() {
+        return Err(Error::input(format!(
+            "{} exists already; lacrima init only creates new projects",
+            project.display()
+        )));
+    }
+    Store::create(project)?;
+    stdout_line(&format!("created {}\n", project.display()))
+}
+
+fn import(project: &Path, a: &ImportArgs) -> Result<()> {
+    let opts = crate::import::survey::SurveyOptions {
+        id: a.id.clone(),
+        open: a.open.clone(),
+        numeric: a.numeric.clone(),
+        categorical: a.categorical.clone(),
+        text: a.text.clone(),
+        date: a.date.clone(),
+        skip: a.skip.clone(),
+        levels: a.levels.clone(),
+        missing: a.missing.clone(),
+        sheet: a.sheet.clone(),
+        encoding: a.encoding.clone(),
+        progress: true,
+    };
+    // Check the file before creating a project for it, so a bad file creates nothing.
+    if !a.file.exists() {
+        return Err(Error::input(format!("{}: no such file", a.file.display())));
+    }
+    let (mut store, created) = Store::open_or_create(project)?;
+    let result = crate::import::survey::import_survey(&mut store, &a.file, &opts);
+    let summary = match result {
+        Ok(s) => s,
+        Err(e) => {
+            if created {
+                drop(store);
+                crate::store::remove_project_files(project);
+            }
+            return Err(e);
+        }
+    };
+    for w in &summary.warnings {
+        warn(w);
+    }
+    match a.format {
+        ReportFormat::Json => stdout_line(&json(&summary)?),
+        ReportFormat::Table | ReportFormat::Csv => {
+            let mut s = format!(
+                "Imported {}{}: {} respondents added, {} skipped as already present ({} in the project).\n\n",
+                summary.file,
+                if summary.qualtrics {
+                    " (Qualtrics export)"
+                } else {
+                    ""
+                },
+                summary.respondents_added,
+                summary.respondents_skipped,
+                summary.respondents_total
+            );
+            let rows: Vec<Vec<String>> = summary
+                .questions
+                .iter()
+                .map(|q| {
+                    vec![
+                        q.name.clone(),
+                        q.answered.to_string(),
+                        q.empty.to_string(),
+                        if q.new { "new" } else { "" }.to_string(),
+                    ]
+                })
+                .collect();
+            s.push_str(&table::render(
+                &["question", "answered", "empty", ""],
+                &rows,
+            ));
+            s.push('\n');
+            let rows: Vec<Vec<String>> = summary
+                .variables
+                .iter()
+                .map(|v| {
+                    vec![
+                        v.name.clone(),
+                        v.kind.as_str().to_string(),
+                        v.missing.to_string(),
+                        v.levels.as_ref().map(|l| l.join(", ")).unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            s.push_str(&table::render(
+                &["variable", "kind", "missing", "levels"],
+                &rows,
+            ));
+            stdout_line(&s)
+        }
+    }
+}
+
+fn info(project: &Path, format: ReportFormat) -> Result<()> {
+    let store = Store::open(project)?;
+    let s = store.summary()?;
+    if format == ReportFormat::Json {
+        return stdout_line(&json(&s)?);
+    }
+    let mut out = format!(
+        "{}: {} respondents in {} wave(s); {} codes ({} codable); schema {}\n\n",
+        s.project, s.respondents, s.waves, s.codes, s.codable_codes, s.schema_version
+    );
+    let rows: Vec<Vec<String>> = s
+        .questions
+        .iter()
+        .map(|q| {
+            vec![
+                q.name.clone(),
+                q.answered.to_string(),
+                q.empty.to_string(),
+                q.label.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    out.push_str(&table::render(
+        &["question", "answered", "empty", "label"],
+        &rows,
+    ));
+    out.push('\n');
+    let rows: Vec<Vec<String>> = s
+        .variables
+        .iter()
+        .map(|v| {
+            vec![
+                v.name.clone(),
+                v.kind.clone(),
+                v.levels.as_ref().map(|l| l.join(", ")).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    out.push_str(&table::render(&["variable", "kind", "levels"], &rows));
+    out.push('\n');
+    let rows: Vec<Vec<String>> = s
+        .coders
+        .iter()
+        .map(|c| {
+            vec![
+                c.name.clone(),
+                c.answers_rated.to_string(),
+                c.codings.to_string(),
+                if c.is_consensus { "consensus" } else { "" }.to_string(),
+            ]
+        })
+        .collect();
+    out.push_str(&table::render(
+        &["coder", "answers rated", "codings", ""],
+        &rows,
+    ));
+    stdout_line(&out)
+}
+
+fn read_input(file: &Path) -> Result<Vec<u8>> {
+    std::fs::read(file).map_err(|e| Error::io(file, e))
+}
+
+fn codebook_import(project: &Path, file: &Path) -> Result<()> {
+    let mut store = Store::open(project)?;
+    let name = file.display().to_string();
+    let entries = crate::import::codebook::read_codebook_csv(&read_input(file)?, &name)?;
+    let u = store.apply_codebook(&entries, &name)?;
+    stdout_line(&format!(
+        "codebook: {} codes added, {} updated, {} unchanged\n",
+        u.added, u.updated, u.unchanged
+    ))
+}
+
+fn codebook_export(project: &Path, a: &CodebookExportArgs) -> Result<()> {
+    let store = Store::open(project)?;
+    let codes = store.codes()?;
+    let mut out = Output::open(a.out.as_deref())?;
+    match a.format {
+        CodebookFormat::Csv => crate::export::codebook::write_csv(&codes, &mut out)?,
+        CodebookFormat::Md => crate::export::codebook::write_markdown(&codes, &mut out)?,
+        CodebookFormat::Json => crate::export::codebook::write_json(&codes, &mut out)?,
+    }
+    out.finish()
+}
+
+fn codings_import(project: &Path, file: &Path) -> Result<()> {
+    let mut store = Store::open(project)?;
+    let name = file.display().to_string();
+    let rows = crate::import::codings::read_codings_csv(&read_input(file)?, &name)?;
+    let r = store.import_codings(&rows, &name)?;
+    for w in &r.warnings {
+        warn(w);
+    }
+    let mut msg = format!(
+        "codings: {} added, {} already present; {} answers newly marked reviewed",
+        r.codings_added, r.codings_already_present, r.reviews_added
+    );
+    if r.memos_updated > 0 {
+        msg.push_str(&format!("; {} memos updated", r.memos_updated));
+    }
+    if !r.coders_created.is_empty() {
+        msg.push_str(&format!("; new coders: {}", r.coders_created.join(", ")));
+    }
+    msg.push('\n');
+    stdout_line(&msg)
+}
+
+fn codings_export(project: &Path, a: &CodingsExportArgs) -> Result<()> {
+    let store = Store::open(project)?;
+    if let Some(c) = &a.coder
+        && !store.coder_names()?.iter().any(|(n, _)| n == c)
+    {
+        return Err(unknown_coder(&store, c)?);
+    }
+    let mut out = Output::open(a.out.as_deref())?;
+    crate::export::codings::write_csv(&store, a.coder.as_deref(), &mut out)?;
+    out.finish()
+}
+
+fn unknown_coder(store: &Store, name: &str) -> Result<Error> {
+    let names: Vec<String> = store.coder_names()?.into_iter().map(|(n, _)| n).collect();
+    Ok(Error::input(format!(
+        "no coder called {name:?}; the coders are: {}",
+        if names.is_empty() {
+            "(none yet)".to_string()
+        } else {
+            names.join(", ")
+        }
+    )))
+}
+
+fn backup(project: &Path, file: &Path) -> Result<()> {
+    let store = Store::open(project)?;
+    store.backup_to(file)?;
+    stdout_line(&format!(
+        "backed up {} to {}\n",
+        project.display(),
+        file.display()
+    ))
+}

@@ -1,0 +1,164 @@
+-- lacrima project schema (schema version 1).
+--
+-- A lacrima project is one SQLite file. This file documents every table so that a project can be
+-- queried directly with sqlite3, R (RSQLite) or pandas; table and column names are a public interface.
+-- lacrima applies it through numbered migrations keyed by PRAGMA user_version; a test checks that a
+-- freshly created project matches this file exactly.
+--
+-- Conventions:
+--   * "survey order" is respondents.id order (the order rows were imported in);
+--   * offsets (codings.start, codings."end") count Unicode code points from 0, half-open, into
+--     responses.text; both NULL means the whole answer. "end" is an SQL keyword: quote it.
+--   * timestamps are UTC, ISO 8601 text ("2026-11-26T08:13:54Z").
+--
+-- Example: the codings of coder 'ana' with their text
+--   SELECT r.ext_id, q.name, c.name, substr(s.text, k.start + 1, k."end" - k.start)
+--   FROM codings k JOIN responses s ON s.id = k.response_id JOIN respondents r ON r.id = s.respondent_id
+--   JOIN questions q ON q.id = s.question_id JOIN codes c ON c.id = k.code_id
+--   JOIN coders d ON d.id = k.coder_id WHERE d.name = 'ana';
+
+-- Key/value facts about the project: 'created_at', 'created_by' (lacrima version), 'demo' ('1' for
+-- the demo project, which `lacrima demo` may replace).
+CREATE TABLE project_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- One row per survey import ("wave"). respondents.wave points here.
+CREATE TABLE imports (
+    id                  INTEGER PRIMARY KEY,
+    file                TEXT NOT NULL,     -- the path as given on the command line
+    imported_at         TEXT NOT NULL,
+    respondents_added   INTEGER NOT NULL,
+    respondents_skipped INTEGER NOT NULL   -- rows whose ID existed with identical values
+);
+
+-- One row per survey row, in import order. ext_id is the ID column's value exactly as in the file.
+CREATE TABLE respondents (
+    id     INTEGER PRIMARY KEY,
+    ext_id TEXT NOT NULL UNIQUE,
+    wave   INTEGER NOT NULL REFERENCES imports(id)
+);
+
+-- One row per open-ended column. name is the column name; label the question text (Qualtrics'
+-- second header row) when known.
+CREATE TABLE questions (
+    id       INTEGER PRIMARY KEY,
+    name     TEXT NOT NULL UNIQUE,
+    label    TEXT,
+    position INTEGER NOT NULL
+);
+
+-- One answer: the unit of coding. Every answer is stored, empty ones too; is_empty is 1 when the
+-- trimmed, lower-cased text is '', 'n/a', 'na', '-', '.' or '?' (such answers are not offered for
+-- coding by default). Text is exactly as imported except that CR LF became LF.
+CREATE TABLE responses (
+    id            INTEGER PRIMARY KEY,
+    respondent_id INTEGER NOT NULL REFERENCES respondents(id),
+    question_id   INTEGER NOT NULL REFERENCES questions(id),
+    text          TEXT NOT NULL,
+    is_empty      INTEGER NOT NULL CHECK (is_empty IN (0, 1)),
+    UNIQUE (respondent_id, question_id)
+);
+
+-- The variable catalogue: every non-open column of the survey. Values live in variable_values,
+-- in the column named by column_name (v1, v2, ...; generated, never taken from the file).
+--   kind:   'numeric' (stored as INTEGER or REAL), 'categorical' (the level's text), 'text', 'date'
+--           (ISO 8601 text);
+--   levels: for categorical variables, a JSON array of the levels in their order; else NULL.
+CREATE TABLE variables (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    label       TEXT,
+    kind        TEXT NOT NULL CHECK (kind IN ('numeric', 'categorical', 'text', 'date')),
+    levels      TEXT,
+    position    INTEGER NOT NULL,
+    column_name TEXT NOT NULL UNIQUE
+);
+
+-- The variables' values, one row per respondent and one column per variable (added as variables
+-- are imported). NULL is a missing value. To read a variable by name, look up its column_name:
+--   SELECT column_name FROM variables WHERE name = 'orientation';   -- say 'v6'
+--   SELECT r.ext_id, v.v6 FROM respondents r JOIN variable_values v ON v.respondent_id = r.id;
+CREATE TABLE variable_values (
+    respondent_id INTEGER PRIMARY KEY REFERENCES respondents(id)
+);
+
+-- The codebook. name is unique ignoring case. parent_id makes the tree; position orders siblings.
+-- shortcut is '1'..'9' or NULL (unique); codable is 0 for a code that only groups others.
+-- color is '#RRGGBB' or NULL. guid identifies the code in REFI-QDA exchange files.
+CREATE TABLE codes (
+    id          INTEGER PRIMARY KEY,
+    guid        TEXT NOT NULL UNIQUE,
+    parent_id   INTEGER REFERENCES codes(id),
+    name        TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    description TEXT NOT NULL DEFAULT '',
+    inclusion   TEXT NOT NULL DEFAULT '',
+    exclusion   TEXT NOT NULL DEFAULT '',
+    example     TEXT NOT NULL DEFAULT '',
+    color       TEXT,
+    shortcut    TEXT UNIQUE CHECK (shortcut IS NULL OR shortcut IN ('1','2','3','4','5','6','7','8','9')),
+    codable     INTEGER NOT NULL DEFAULT 1 CHECK (codable IN (0, 1)),
+    position    INTEGER NOT NULL
+);
+
+-- Coders. is_consensus marks a coder whose codings are the settled consensus of others.
+CREATE TABLE coders (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE,
+    is_consensus INTEGER NOT NULL DEFAULT 0 CHECK (is_consensus IN (0, 1)),
+    created_at   TEXT NOT NULL
+);
+
+-- The current codings (a removed coding is deleted; history is in events). A coding is identified
+-- by (response, coder, code, start, end); start/end NULL = the whole answer.
+CREATE TABLE codings (
+    id          INTEGER PRIMARY KEY,
+    response_id INTEGER NOT NULL REFERENCES responses(id),
+    code_id     INTEGER NOT NULL REFERENCES codes(id),
+    coder_id    INTEGER NOT NULL REFERENCES coders(id),
+    start       INTEGER,
+    "end"       INTEGER,
+    memo        TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL,
+    CHECK ((start IS NULL AND "end" IS NULL) OR (start >= 0 AND "end" > start))
+);
+CREATE UNIQUE INDEX codings_identity
+    ON codings (response_id, coder_id, code_id, ifnull(start, -1), ifnull("end", -1));
+CREATE INDEX codings_by_code ON codings (code_id);
+
+-- "This coder has coded this answer": what tells "applied no code" from "not coded yet". Applying a
+-- code sets it; removing the last code keeps it.
+CREATE TABLE reviews (
+    response_id INTEGER NOT NULL REFERENCES responses(id),
+    coder_id    INTEGER NOT NULL REFERENCES coders(id),
+    reviewed_at TEXT NOT NULL,
+    PRIMARY KEY (response_id, coder_id)
+) WITHOUT ROWID;
+CREATE INDEX reviews_by_coder ON reviews (coder_id, response_id);
+
+-- Memos written by a coder on an answer or on a code (exactly one of the two).
+CREATE TABLE memos (
+    id          INTEGER PRIMARY KEY,
+    coder_id    INTEGER NOT NULL REFERENCES coders(id),
+    response_id INTEGER REFERENCES responses(id),
+    code_id     INTEGER REFERENCES codes(id),
+    text        TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    CHECK ((response_id IS NULL) <> (code_id IS NULL))
+);
+CREATE UNIQUE INDEX memos_target ON memos (coder_id, ifnull(response_id, -1), ifnull(code_id, -1));
+
+-- Append-only audit trail: who did what, when, with the state before and after (JSON). It drives
+-- undo and redo. coder_id is NULL for project-level actions (imports). undone_by points at the
+-- event that undid this one.
+CREATE TABLE events (
+    id        INTEGER PRIMARY KEY,
+    at        TEXT NOT NULL,
+    coder_id  INTEGER REFERENCES coders(id),
+    action    TEXT NOT NULL,
+    before    TEXT,
+    after     TEXT,
+    undone_by INTEGER REFERENCES events(id)
+);
+CREATE INDEX events_by_coder ON events (coder_id, id);

@@ -1,0 +1,360 @@
+//! The project file: the only module that speaks SQL.
+//!
+//! A project is one SQLite file in WAL mode with foreign keys on and a busy timeout, so that two
+//! coders can work in it at once. Its schema is applied by numbered, append-only migrations keyed by
+//! `PRAGMA user_version`; `PRAGMA application_id` marks the file as lacrima's so that any other file
+//! is refused before SQLite writes a byte to it.
+
+mod codebook;
+mod codings;
+mod session;
+mod summary;
+mod survey;
+
+pub use codebook::{CodeRecord, CodebookUpdate};
+pub use codings::{CodingRow, ImportedCodings};
+pub use session::*;
+pub use summary::{CoderSummary, ProjectSummary, QuestionSummary, VariableSummary};
+pub use survey::{ExistingVariable, RespondentOutcome, SurveyWriter, VariableKind};
+
+use crate::error::{Error, Result};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// "LCRM": written once at creation; a file without it is not ours.
+pub const APPLICATION_ID: i32 = 0x4C43_524D;
+
+/// Migration N (1-based) brings a project from user_version N-1 to N. Append only.
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/001_initial.sql"),
+    include_str!("migrations/002_coding_workspace.sql"),
+];
+
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// What the first 100 bytes of a file say it is.
+enum FileKind {
+    Empty,
+    Lacrima,
+    Other(String),
+}
+
+fn sniff(path: &Path) -> Result<FileKind> {
+    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut head = Vec::with_capacity(100);
+    f.by_ref()
+        .take(100)
+        .read_to_end(&mut head)
+        .map_err(|e| Error::io(path, e))?;
+    if head.is_empty() {
+        return Ok(FileKind::Empty);
+    }
+    if head.len() < 100 || &head[..16] != b"SQLite format 3\0" {
+        return Ok(FileKind::Other("it is not an SQLite database".into()));
+    }
+    let app = i32::from_be_bytes([head[68], head[69], head[70], head[71]]);
+    if app != APPLICATION_ID {
+        return Ok(FileKind::Other(
+            "it is an SQLite database of another program".into(),
+        ));
+    }
+    Ok(FileKind::Lacrima)
+}
+
+fn not_a_project(path: &Path, why: &str) -> Error {
+    Error::input(format!(
+        "{} is not a lacrima project: {why}; it was left unchanged",
+        path.display()
+    ))
+}
+
+impl Store {
+    /// Opens an existing project, upgrading its schema if it is older than this version.
+    pub fn open(path: &Path) -> Result<Store> {
+        if !path.exists() {
+            return Err(Error::NoProject(path.to_path_buf()));
+        }
+        match sniff(path)? {
+            FileKind::Lacrima => {}
+            FileKind::Empty => return Err(not_a_project(path, "the file is empty")),
+            FileKind::Other(why) => return Err(not_a_project(path, &why)),
+        }
+        let conn = Connection::open(path)?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Creates a new project readable by its owner only. The file is created with mode 0600 before
+    /// SQLite opens it, so the journal files SQLite makes beside it inherit that mode.
+    pub fn create(path: &Path) -> Result<Store> {
+        create_private_file(path)?;
+        let result = (|| {
+            let conn = Connection::open(path)?;
+            let mut store = Store {
+                conn,
+                path: path.to_path_buf(),
+            };
+            store
+                .conn
+                .pragma_update(None, "application_id", APPLICATION_ID)?;
+            store.configure()?;
+            store.migrate()?;
+            store.set_meta("created_at", &crate::timefmt::now())?;
+            store.set_meta("created_by", concat!("lacrima ", env!("CARGO_PKG_VERSION")))?;
+            Ok(store)
+        })();
+        if result.is_err() {
+            remove_project_files(path);
+        }
+        result
+    }
+
+    /// Opens the project, creating it first when the path does not exist. The flag says whether it
+    /// was created (so a failed first import can remove it again).
+    pub fn open_or_create(path: &Path) -> Result<(Store, bool)> {
+        if path.exists() {
+            Ok((Store::open(path)?, false))
+        } else {
+            Ok((Store::create(path)?, true))
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn configure(&mut self) -> Result<()> {
+        self.conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        self.conn.pragma_update(None, "journal_mode", "WAL")?;
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        Ok(())
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(Error::input(format!(
+                "{} was written by a newer lacrima (schema {version}); this version reads up to \
+                 schema {SCHEMA_VERSION}: upgrade lacrima to open it",
+                self.path.display()
+            )));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT value FROM project_meta WHERE key = ?1",
+                [key],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO project_meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// Writes a consistent copy of the project (also while others have it open) with mode 0600.
+    pub fn backup_to(&self, target: &Path) -> Result<()> {
+        if target.exists() {
+            return Err(Error::input(format!(
+                "{} exists already: choose a new file name for the backup",
+                target.display()
+            )));
+        }
+        let tmp = sibling_temp(target);
+        create_private_file(&tmp)?;
+        let tmp_str = tmp.to_string_lossy().to_string();
+        // VACUUM INTO accepts an existing empty file, so the 0600 mode set above is kept.
+        let res = self.conn.execute("VACUUM INTO ?1", [&tmp_str]);
+        if let Err(e) = res {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e.into());
+        }
+        std::fs::rename(&tmp, target).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::io(target, e)
+        })
+    }
+
+    /// Checkpoints the WAL into the main file so a plain copy of the .db is complete.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// Returns the coder's id, creating the coder on first use.
+    pub fn coder_id(&self, name: &str) -> Result<i64> {
+        coder_id_in(&self.conn, name)
+    }
+
+    pub fn coder_names(&self) -> Result<Vec<(String, bool)>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT name, is_consensus FROM coders ORDER BY name")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+pub(crate) fn coder_id_in(conn: &Connection, name: &str) -> Result<i64> {
+    if let Some(id) = conn
+        .query_row("SELECT id FROM coders WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
+        .optional()?
+    {
+        return Ok(id);
+    }
+    if name.trim().is_empty() {
+        return Err(Error::input("a coder's name cannot be empty"));
+    }
+    conn.execute(
+        "INSERT INTO coders (name, created_at) VALUES (?1, ?2)",
+        params![name, crate::timefmt::now()],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Appends one event to the audit trail.
+pub(crate) fn log_event(
+    conn: &Connection,
+    coder_id: Option<i64>,
+    action: &str,
+    before: Option<&serde_json::Value>,
+    after: Option<&serde_json::Value>,
+) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO events (at, coder_id, action, before, after) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            crate::timefmt::now(),
+            coder_id,
+            action,
+            before.map(|v| v.to_string()),
+            after.map(|v| v.to_string())
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Creates a new, empty file with mode 0600 (an existing file is an error).
+pub fn create_private_file(path: &Path) -> Result<std::fs::File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path).map_err(|e| Error::io(path, e))
+}
+
+/// A temporary name beside `target`, so that a rename into place stays on one file system.
+pub fn sibling_temp(target: &Path) -> PathBuf {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "lacrima".into());
+    let dir = target.parent().filter(|p| !p.as_os_str().is_empty());
+    let tmp = format!(".{name}.{}.tmp", std::process::id());
+    match dir {
+        Some(d) => d.join(tmp),
+        None => PathBuf::from(tmp),
+    }
+}
+
+/// Removes a project file with its WAL and shared-memory companions.
+pub fn remove_project_files(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(p));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema_of(conn: &Connection) -> Vec<(String, String)> {
+        let mut st = conn
+            .prepare("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+            .unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_freshly_migrated_project_matches_schema_sql() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(&dir.path().join("p.db")).unwrap();
+        let documented = Connection::open_in_memory().unwrap();
+        documented
+            .execute_batch(include_str!("../../schema.sql"))
+            .unwrap();
+        assert_eq!(schema_of(store.conn()), schema_of(&documented));
+    }
+
+    #[test]
+    fn a_project_from_a_newer_lacrima_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        drop(Store::create(&path).unwrap());
+        let c = Connection::open(&path).unwrap();
+        c.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        drop(c);
+        let err = Store::open(&path).err().unwrap().to_string();
+        assert!(err.contains("newer lacrima"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn new_projects_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        let store = Store::create(&path).unwrap();
+        store.set_meta("x", "y").unwrap();
+        for p in [path.clone(), dir.path().join("p.db-wal")] {
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", p.display());
+        }
+    }
+}

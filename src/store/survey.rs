@@ -1,0 +1,429 @@
+//! Writing a survey import (a "wave") into the project inside one transaction.
+
+use super::Store;
+use crate::error::{Error, Result};
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::{Connection, OptionalExtension, params};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VariableKind {
+    Numeric,
+    Categorical,
+    Text,
+    Date,
+}
+
+impl VariableKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VariableKind::Numeric => "numeric",
+            VariableKind::Categorical => "categorical",
+            VariableKind::Text => "text",
+            VariableKind::Date => "date",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<VariableKind> {
+        match s {
+            "numeric" => Some(VariableKind::Numeric),
+            "categorical" => Some(VariableKind::Categorical),
+            "text" => Some(VariableKind::Text),
+            "date" => Some(VariableKind::Date),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ExistingVariable {
+    pub id: i64,
+    pub name: String,
+    pub kind: VariableKind,
+    pub levels: Vec<String>,
+    pub column: String,
+}
+
+/// What happened to one survey row.
+#[derive(Debug, PartialEq)]
+pub enum RespondentOutcome {
+    Added,
+    /// The ID existed from an earlier wave with the same values.
+    SkippedIdentical,
+    /// The ID existed from an earlier wave with other values: the names of the differing columns.
+    Conflict(Vec<String>),
+    /// The ID appeared earlier in this same file, as the n-th added row (0-based).
+    DuplicateInFile(usize),
+}
+
+impl Store {
+    pub fn question_names(&self) -> Result<Vec<String>> {
+        let mut st = self
+            .conn()
+            .prepare("SELECT name FROM questions ORDER BY position, id")?;
+        let rows = st.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn variables(&self) -> Result<Vec<ExistingVariable>> {
+        variables_in(self.conn())
+    }
+
+    pub fn respondent_count(&self) -> Result<i64> {
+        Ok(self
+            .conn()
+            .query_row("SELECT count(*) FROM respondents", [], |r| r.get(0))?)
+    }
+
+    /// Starts a survey import. Nothing is visible to others until [`SurveyWriter::finish`]; dropping
+    /// the writer rolls everything back.
+    pub fn begin_survey_import(&mut self, file: &str) -> Result<SurveyWriter<'_>> {
+        let conn = self.conn();
+        // Large imports spill less to disk with a bigger page cache (about 32 MB).
+        conn.pragma_update(None, "cache_size", -32_000)?;
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let writer = (|| {
+            let max_before: i64 =
+                conn.query_row("SELECT ifnull(max(id), 0) FROM respondents", [], |r| {
+                    r.get(0)
+                })?;
+            conn.execute(
+                "INSERT INTO imports (file, imported_at, respondents_added, respondents_skipped)
+                 VALUES (?1, ?2, 0, 0)",
+                params![file, crate::timefmt::now()],
+            )?;
+            let wave = conn.last_insert_rowid();
+            Ok::<_, Error>(SurveyWriter {
+                conn,
+                wave,
+                max_before,
+                added: 0,
+                questions: Vec::new(),
+                variables: Vec::new(),
+                insert_values_sql: String::new(),
+                select_values_sql: String::new(),
+                done: false,
+            })
+        })();
+        if writer.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        writer
+    }
+}
+
+pub(crate) fn variables_in(conn: &Connection) -> Result<Vec<ExistingVariable>> {
+    let mut st = conn.prepare(
+        "SELECT id, name, kind, levels, column_name FROM variables ORDER BY position, id",
+    )?;
+    let rows = st.query_map([], |r| {
+        let kind: String = r.get(2)?;
+        let levels: Option<String> = r.get(3)?;
+        Ok((r.get(0)?, r.get(1)?, kind, levels, r.get(4)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, name, kind, levels, column): (i64, String, String, Option<String>, String) = row?;
+        let kind = VariableKind::parse(&kind)
+            .ok_or_else(|| Error::input(format!("variable {name} has an unknown kind {kind}")))?;
+        let levels = match levels {
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| Error::input(format!("variable {name} has unreadable levels: {e}")))?,
+            None => Vec::new(),
+        };
+        out.push(ExistingVariable {
+            id,
+            name,
+            kind,
+            levels,
+            column,
+        });
+    }
+    Ok(out)
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+pub struct SurveyWriter<'a> {
+    conn: &'a Connection,
+    wave: i64,
+    max_before: i64,
+    added: usize,
+    /// Question ids in the order the caller passes answers.
+    questions: Vec<i64>,
+    /// (column, name) of each variable in the order the caller passes values.
+    variables: Vec<(String, String)>,
+    insert_values_sql: String,
+    select_values_sql: String,
+    done: bool,
+}
+
+impl SurveyWriter<'_> {
+    /// Adds a question (a new open-ended column); earlier respondents get an empty answer to it.
+    pub fn add_question(&mut self, name: &str, label: Option<&str>) -> Result<i64> {
+        let pos: i64 = self.conn.query_row(
+            "SELECT ifnull(max(position), 0) + 1 FROM questions",
+            [],
+            |r| r.get(0),
+        )?;
+        self.conn.execute(
+            "INSERT INTO questions (name, label, position) VALUES (?1, ?2, ?3)",
+            params![name, label, pos],
+        )?;
+        let id = self.conn.last_insert_rowid();
+        self.conn.execute(
+            "INSERT INTO responses (respondent_id, question_id, text, is_empty)
+             SELECT id, ?1, '', 1 FROM respondents",
+            [id],
+        )?;
+        Ok(id)
+    }
+
+    pub fn question_id(&self, name: &str) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .query_row("SELECT id FROM questions WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// Sets a question's label if it has none (Qualtrics files carry the question text).
+    pub fn label_question(&self, id: i64, label: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE questions SET label = ?2 WHERE id = ?1 AND label IS NULL",
+            params![id, label],
+        )?;
+        Ok(())
+    }
+
+    /// Adds a variable to the catalogue and its column to the values table.
+    pub fn add_variable(
+        &mut self,
+        name: &str,
+        label: Option<&str>,
+        kind: VariableKind,
+        levels: &[String],
+    ) -> Result<ExistingVariable> {
+        let pos: i64 = self.conn.query_row(
+            "SELECT ifnull(max(position), 0) + 1 FROM variables",
+            [],
+            |r| r.get(0),
+        )?;
+        let next_id: i64 =
+            self.conn
+                .query_row("SELECT ifnull(max(id), 0) + 1 FROM variables", [], |r| {
+                    r.get(0)
+                })?;
+        // The column name is generated from the id, never taken from the file.
+        let column = format!("v{next_id}");
+        let levels_json = (kind == VariableKind::Categorical)
+            .then(|| serde_json::to_string(levels).unwrap_or_else(|_| "[]".into()));
+        self.conn.execute(
+            "INSERT INTO variables (id, name, label, kind, levels, position, column_name)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                next_id,
+                name,
+                label,
+                kind.as_str(),
+                levels_json,
+                pos,
+                column
+            ],
+        )?;
+        let affinity = if kind == VariableKind::Numeric {
+            "NUMERIC"
+        } else {
+            "TEXT"
+        };
+        self.conn.execute_batch(&format!(
+            "ALTER TABLE variable_values ADD COLUMN {} {affinity}",
+            quote_ident(&column)
+        ))?;
+        Ok(ExistingVariable {
+            id: next_id,
+            name: name.to_string(),
+            kind,
+            levels: levels.to_vec(),
+            column,
+        })
+    }
+
+    pub fn set_levels(&self, variable_id: i64, levels: &[String]) -> Result<()> {
+        let json = serde_json::to_string(levels).unwrap_or_else(|_| "[]".into());
+        self.conn.execute(
+            "UPDATE variables SET levels = ?2 WHERE id = ?1",
+            params![variable_id, json],
+        )?;
+        Ok(())
+    }
+
+    pub fn set_variable_label(&self, variable_id: i64, label: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE variables SET label = ?2 WHERE id = ?1 AND label IS NULL",
+            params![variable_id, label],
+        )?;
+        Ok(())
+    }
+
+    /// Fixes the order in which [`insert`](Self::insert) receives answers and values.
+    pub fn set_layout(&mut self, question_ids: Vec<i64>, variables: &[ExistingVariable]) {
+        self.questions = question_ids;
+        self.variables = variables
+            .iter()
+            .map(|v| (v.column.clone(), v.name.clone()))
+            .collect();
+        let cols: Vec<String> = self.variables.iter().map(|(c, _)| quote_ident(c)).collect();
+        let mut insert = String::from("INSERT INTO variable_values (respondent_id");
+        for c in &cols {
+            insert.push_str(", ");
+            insert.push_str(c);
+        }
+        insert.push_str(") VALUES (?1");
+        for i in 0..cols.len() {
+            insert.push_str(&format!(", ?{}", i + 2));
+        }
+        insert.push(')');
+        self.insert_values_sql = insert;
+        self.select_values_sql = if cols.is_empty() {
+            "SELECT respondent_id FROM variable_values WHERE respondent_id = ?1".into()
+        } else {
+            format!(
+                "SELECT {} FROM variable_values WHERE respondent_id = ?1",
+                cols.join(", ")
+            )
+        };
+    }
+
+    /// Inserts one respondent with `values` (aligned with the layout's variables) and `answers`
+    /// (aligned with its questions; already newline-normalised).
+    pub fn insert(
+        &mut self,
+        ext_id: &str,
+        values: &[ValueRef<'_>],
+        answers: &[&str],
+    ) -> Result<RespondentOutcome> {
+        let mut ins = self.conn.prepare_cached(
+            "INSERT INTO respondents (ext_id, wave) VALUES (?1, ?2) ON CONFLICT (ext_id) DO NOTHING",
+        )?;
+        if ins.execute(params![ext_id, self.wave])? == 0 {
+            return self.compare_existing(ext_id, values, answers);
+        }
+        let rid = self.conn.last_insert_rowid();
+        {
+            let mut st = self.conn.prepare_cached(&self.insert_values_sql)?;
+            st.raw_bind_parameter(1, rid)?;
+            for (i, v) in values.iter().enumerate() {
+                st.raw_bind_parameter(i + 2, rusqlite::types::ToSqlOutput::Borrowed(*v))?;
+            }
+            st.raw_execute()?;
+        }
+        let mut resp = self.conn.prepare_cached(
+            "INSERT INTO responses (respondent_id, question_id, text, is_empty)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (qid, text) in self.questions.iter().zip(answers) {
+            resp.execute(params![rid, qid, text, crate::empty::is_empty_answer(text)])?;
+        }
+        self.added += 1;
+        Ok(RespondentOutcome::Added)
+    }
+
+    fn compare_existing(
+        &self,
+        ext_id: &str,
+        values: &[ValueRef<'_>],
+        answers: &[&str],
+    ) -> Result<RespondentOutcome> {
+        let rid: i64 = self.conn.query_row(
+            "SELECT id FROM respondents WHERE ext_id = ?1",
+            [ext_id],
+            |r| r.get(0),
+        )?;
+        if rid > self.max_before {
+            return Ok(RespondentOutcome::DuplicateInFile(
+                (rid - self.max_before - 1) as usize,
+            ));
+        }
+        let mut differing = Vec::new();
+        if !self.variables.is_empty() {
+            let stored: Vec<Value> = self
+                .conn
+                .query_row(&self.select_values_sql, [rid], |r| {
+                    (0..self.variables.len())
+                        .map(|i| r.get::<_, Value>(i))
+                        .collect()
+                })
+                .optional()?
+                .unwrap_or_else(|| vec![Value::Null; self.variables.len()]);
+            for ((_, name), (old, new)) in self.variables.iter().zip(stored.iter().zip(values)) {
+                if !same_value(old, new) {
+                    differing.push(name.clone());
+                }
+            }
+        }
+        let mut st = self.conn.prepare_cached(
+            "SELECT text FROM responses WHERE respondent_id = ?1 AND question_id = ?2",
+        )?;
+        for (qid, text) in self.questions.iter().zip(answers) {
+            let old: Option<String> = st.query_row(params![rid, qid], |r| r.get(0)).optional()?;
+            if old.as_deref().unwrap_or("") != *text {
+                let name: String = self.conn.query_row(
+                    "SELECT name FROM questions WHERE id = ?1",
+                    [qid],
+                    |r| r.get(0),
+                )?;
+                differing.push(name);
+            }
+        }
+        Ok(if differing.is_empty() {
+            RespondentOutcome::SkippedIdentical
+        } else {
+            RespondentOutcome::Conflict(differing)
+        })
+    }
+
+    /// Commits the import and records its counts.
+    pub fn finish(mut self, skipped: usize) -> Result<i64> {
+        self.conn.execute(
+            "UPDATE imports SET respondents_added = ?2, respondents_skipped = ?3 WHERE id = ?1",
+            params![self.wave, self.added as i64, skipped as i64],
+        )?;
+        super::log_event(
+            self.conn,
+            None,
+            "import_survey",
+            None,
+            Some(&serde_json::json!({
+                "wave": self.wave, "added": self.added, "skipped": skipped
+            })),
+        )?;
+        self.conn.execute_batch("COMMIT")?;
+        self.done = true;
+        Ok(self.wave)
+    }
+}
+
+impl Drop for SurveyWriter<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+fn same_value(old: &Value, new: &ValueRef<'_>) -> bool {
+    match (old, new) {
+        (Value::Null, ValueRef::Null) => true,
+        (Value::Integer(a), ValueRef::Integer(b)) => a == b,
+        (Value::Real(a), ValueRef::Real(b)) => a == b,
+        (Value::Integer(a), ValueRef::Real(b)) | (Value::Real(b), ValueRef::Integer(a)) => {
+            (*a as f64) == *b
+        }
+        (Value::Text(a), ValueRef::Text(b)) => a.as_bytes() == *b,
+        _ => false,
+    }
+}
