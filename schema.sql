@@ -1,4 +1,4 @@
--- lacrima project schema (schema version 1).
+-- lacrima project schema (schema version 2: migrations 001 and 002 in src/store/migrations/).
 --
 -- A lacrima project is one SQLite file. This file documents every table so that a project can be
 -- queried directly with sqlite3, R (RSQLite) or pandas; table and column names are a public interface.
@@ -60,6 +60,9 @@ CREATE TABLE responses (
     is_empty      INTEGER NOT NULL CHECK (is_empty IN (0, 1)),
     UNIQUE (respondent_id, question_id)
 );
+-- Offered answers in survey order (schema 2): the coding screen pages through this index and counts
+-- offered answers from it without reading their text.
+CREATE INDEX responses_offered ON responses (is_empty, id);
 
 -- The variable catalogue: every non-open column of the survey. Values live in variable_values,
 -- in the column named by column_name (v1, v2, ...; generated, never taken from the file).
@@ -126,6 +129,9 @@ CREATE TABLE codings (
 CREATE UNIQUE INDEX codings_identity
     ON codings (response_id, coder_id, code_id, ifnull(start, -1), ifnull("end", -1));
 CREATE INDEX codings_by_code ON codings (code_id);
+-- One coder's codings by code (schema 2): "answers with code X" and the per-code counts on the
+-- coding screen.
+CREATE INDEX codings_by_coder_code ON codings (coder_id, code_id, response_id);
 
 -- "This coder has coded this answer": what tells "applied no code" from "not coded yet". Applying a
 -- code sets it; removing the last code keeps it.
