@@ -12,5 +12,6 @@ pub mod export;
 pub mod import;
 pub mod store;
 pub mod timefmt;
+pub mod tui;
 
 pub use error::{Error, Result};

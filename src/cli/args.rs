@@ -47,6 +47,12 @@ pub enum Command {
     Backup { file: PathBuf },
     /// Build the demo project ./lacrima-demo.db from the synthetic TCIT survey.
     Demo,
+    /// Code answers on the terminal screen, as one coder (blind to the others by default).
+    Code {
+        /// Your name as a coder (created on first use); without it you are asked.
+        #[arg(long, env = "LACRIMA_CODER")]
+        coder: Option<String>,
+    },
 }
 
 #[derive(Args, Debug)]

@@ -25,8 +25,18 @@ pub fn run() -> Result<()> {
     );
     out.push_str(&format!(
         "look at it:   lacrima -p {DEMO_FILE} info\n\
-         its codings: lacrima -p {DEMO_FILE} codings export\n"
+         its codings: lacrima -p {DEMO_FILE} codings export\n\
+         code in it:  lacrima -p {DEMO_FILE} code --coder demo\n"
     ));
+    // On a terminal the demo opens the coding screen; in scripts and pipes it only says how.
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+        let coder = std::env::var("LACRIMA_CODER")
+            .ok()
+            .filter(|c| !c.trim().is_empty())
+            .unwrap_or_else(|| "demo".to_string());
+        crate::tui::run(&target, &coder)?;
+    }
     super::stdout_line(&out)
 }
 

@@ -39,6 +39,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
         | Command::Export(ExportCommand::Codings(a)) => codings_export(project, a),
         Command::Backup { file } => backup(project, file),
         Command::Demo => demo::run(),
+        Command::Code { coder } => code(project, coder.as_deref()),
     }
 }
 
@@ -297,4 +298,46 @@ fn backup(project: &Path, file: &Path) -> Result<()> {
         project.display(),
         file.display()
     ))
+}
+
+/// `lacrima code`: the coding screen. Without `--coder` (or LACRIMA_CODER) the coder is asked
+/// for their name on the terminal, with the project's coders listed.
+fn code(project: &Path, coder: Option<&str>) -> Result<()> {
+    let store = Store::open(project)?;
+    let coder = match coder.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(c) => c.to_string(),
+        None => ask_coder(&store)?,
+    };
+    drop(store);
+    crate::tui::run(project, &coder)
+}
+
+fn ask_coder(store: &Store) -> Result<String> {
+    use std::io::{BufRead, IsTerminal};
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::input(
+            "say who is coding: lacrima code --coder NAME (or set LACRIMA_CODER)",
+        ));
+    }
+    let coders: Vec<String> = store.coder_names()?.into_iter().map(|(n, _)| n).collect();
+    let mut err = std::io::stderr().lock();
+    if coders.is_empty() {
+        let _ = writeln!(err, "No one has coded in this project yet.");
+    } else {
+        let _ = writeln!(err, "Coders in this project: {}", coders.join(", "));
+    }
+    let _ = write!(err, "Your name as a coder (a new name starts a new coder): ");
+    let _ = err.flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Error::io("standard input", e))?;
+    let name = line.trim().to_string();
+    if name.is_empty() {
+        return Err(Error::input(
+            "no coder name given; run lacrima code --coder NAME",
+        ));
+    }
+    Ok(name)
 }

@@ -13,7 +13,10 @@ mod survey;
 
 pub use codebook::{CodeRecord, CodebookUpdate};
 pub use codings::{CodingRow, ImportedCodings};
-pub use session::*;
+pub use session::{
+    AnswerDetail, AnswerFilter, AnswerQuery, CodeFields, CodeUse, CodingSpan, FilterValue, ListRow,
+    NewCode, OtherCoding, QuestionRow, Replayed, Toggled,
+};
 pub use summary::{CoderSummary, ProjectSummary, QuestionSummary, VariableSummary};
 pub use survey::{ExistingVariable, RespondentOutcome, SurveyWriter, VariableKind};
 

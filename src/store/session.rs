@@ -115,7 +115,7 @@ pub struct AnswerDetail {
 
 /// A question of the survey.
 #[derive(Debug, Clone, PartialEq)]
-pub struct QuestionInfo {
+pub struct QuestionRow {
     pub id: i64,
     pub name: String,
     pub label: Option<String>,
@@ -270,12 +270,12 @@ fn list_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(ListRow, Option<String>)
 
 impl Store {
     /// Survey questions in their order.
-    pub fn questions(&self) -> Result<Vec<QuestionInfo>> {
+    pub fn question_rows(&self) -> Result<Vec<QuestionRow>> {
         let mut st = self
             .conn()
             .prepare("SELECT id, name, label FROM questions ORDER BY position, id")?;
         let rows = st.query_map([], |r| {
-            Ok(QuestionInfo {
+            Ok(QuestionRow {
                 id: r.get(0)?,
                 name: r.get(1)?,
                 label: r.get(2)?,
