@@ -512,3 +512,46 @@ fn importing_into_something_that_is_not_a_project_leaves_it_alone() {
     assert_eq!(std::fs::read(&other).unwrap(), bytes);
     assert!(!s.path("other.db-wal").exists());
 }
+
+#[test]
+fn a_duplicate_id_deep_in_a_large_file_is_found_with_both_lines() {
+    // Large imports into an empty project write respondents in chunks; a repeated ID inside a
+    // chunk must still be reported with both of its lines.
+    let mut csv = String::from("resp_id,answer_a\n");
+    for i in 0..200 {
+        let id = if i == 150 { 77 } else { i };
+        csv.push_str(&format!("P{id},answer number {i}\n"));
+    }
+    let s = Scratch::new();
+    s.write("big.csv", csv);
+    let err = s.fails(&["import", "big.csv", "--open", "answer_a"]);
+    assert!(err.contains("big.csv:152") && err.contains("\"P77\"") && err.contains("first at line 79"), "{err}");
+    assert!(!s.project().exists());
+}
+
+#[test]
+fn a_large_import_keeps_every_row_in_survey_order() {
+    let mut csv = String::from("resp_id,score,answer_a\n");
+    for i in 0..1000 {
+        csv.push_str(&format!("P{i},{},\"answer {i}\r\nsecond line\"\n", i % 7));
+    }
+    let s = Scratch::new();
+    s.write("big.csv", csv);
+    s.lacrima(&["import", "big.csv", "--open", "answer_a"]).assert().success();
+    let conn = rusqlite::Connection::open(s.project()).unwrap();
+    let mut st = conn
+        .prepare("SELECT r.id, r.ext_id, s.text, v.v1 FROM respondents r JOIN responses s ON s.respondent_id = r.id JOIN variable_values v ON v.respondent_id = r.id ORDER BY r.id")
+        .unwrap();
+    let rows: Vec<(i64, String, String, i64)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rows.len(), 1000);
+    for (i, (id, ext, text, score)) in rows.iter().enumerate() {
+        assert_eq!(*id, i as i64 + 1);
+        assert_eq!(ext, &format!("P{i}"));
+        assert_eq!(text, &format!("answer {i}\nsecond line"));
+        assert_eq!(*score, (i % 7) as i64);
+    }
+}

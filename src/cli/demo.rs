@@ -73,6 +73,7 @@ fn fill(path: &Path) -> Result<()> {
     let opts = SurveyOptions {
         id: Some("resp_id".into()),
         open: OPEN_QUESTIONS.iter().map(|s| s.to_string()).collect(),
+        fresh_project: true,
         ..Default::default()
     };
     let imported = import_survey(&mut store, &survey_file, &opts);

@@ -85,12 +85,17 @@ fn import(project: &Path, a: &ImportArgs) -> Result<()> {
         sheet: a.sheet.clone(),
         encoding: a.encoding.clone(),
         progress: true,
+        fresh_project: false,
     };
     // Check the file before creating a project for it, so a bad file creates nothing.
     if !a.file.exists() {
         return Err(Error::input(format!("{}: no such file", a.file.display())));
     }
     let (mut store, created) = Store::open_or_create(project)?;
+    let opts = crate::import::survey::SurveyOptions {
+        fresh_project: created,
+        ..opts
+    };
     let result = crate::import::survey::import_survey(&mut store, &a.file, &opts);
     let summary = match result {
         Ok(s) => s,

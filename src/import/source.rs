@@ -204,6 +204,37 @@ impl SurveySource {
         Ok(())
     }
 
+    /// Reads the rows on a second thread, where `prepare` turns each into an owned value, and
+    /// hands them to `f` on this thread in batches, so that reading and preparing overlap with
+    /// writing to the project.
+    pub fn for_each_batch_pipelined<T: Send>(
+        &self,
+        prepare: &(dyn Fn(Row<'_>) -> Result<T> + Sync),
+        f: &mut dyn FnMut(Vec<T>) -> Result<()>,
+    ) -> Result<()> {
+        const BATCH: usize = 256;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<T>>>(16);
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                let mut batch: Vec<T> = Vec::with_capacity(BATCH);
+                let read = self.for_each_row(&mut |row| {
+                    batch.push(prepare(row)?);
+                    if batch.len() == BATCH {
+                        // A closed channel means the writer stopped on an error of its own.
+                        tx.send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))))
+                            .map_err(|_| Error::input("import stopped"))?;
+                    }
+                    Ok(())
+                });
+                let _ = tx.send(read.map(|()| batch));
+            });
+            for batch in rx.iter() {
+                f(batch?)?;
+            }
+            Ok(())
+        })
+    }
+
     /// Calls `f(line, record_number, fields)` for every record including the header, until it
     /// returns Ok(false).
     fn raw_records(&self, f: &mut RecordFn<'_>) -> Result<()> {
@@ -265,13 +296,10 @@ impl SurveySource {
             let line = rec.position().map(|p| p.line()).unwrap_or(0);
             last_line = line;
             last_field_spans_lines = rec.iter().next_back().is_some_and(|f| f.contains(&b'\n'));
-            let mut fields: Vec<&str> = Vec::with_capacity(rec.len());
-            for (col, raw) in rec.iter().enumerate() {
-                match std::str::from_utf8(raw) {
-                    Ok(s) => fields.push(s),
-                    Err(err) => return Err(self.utf8_error(line, col, raw, err)),
-                }
-            }
+            let fields = match record_fields(&rec) {
+                Some(fields) => fields,
+                None => return Err(self.first_utf8_error(line, &rec)),
+            };
             if !f(line, n, &fields)? {
                 return Ok(());
             }
@@ -315,6 +343,15 @@ impl SurveySource {
         }
     }
 
+    fn first_utf8_error(&self, line: u64, rec: &csv::ByteRecord) -> Error {
+        for (col, raw) in rec.iter().enumerate() {
+            if let Err(err) = std::str::from_utf8(raw) {
+                return self.utf8_error(line, col, raw, err);
+            }
+        }
+        Error::input(format!("{}:{line}: invalid UTF-8", self.path.display()))
+    }
+
     fn utf8_error(&self, line: u64, col: usize, raw: &[u8], err: std::str::Utf8Error) -> Error {
         let before = &raw[..err.valid_up_to()];
         let extra_lines = before.iter().filter(|&&b| b == b'\n').count() as u64;
@@ -334,6 +371,24 @@ impl SurveySource {
             String::from_utf8_lossy(&before[before.len().saturating_sub(20)..]),
         ))
     }
+}
+
+/// The record's fields as text, or None when one is not valid UTF-8. Validating the record's
+/// buffer once is much faster than field by field; a field boundary inside a character would make
+/// the whole buffer valid while its two fields are not, hence the boundary checks.
+fn record_fields(rec: &csv::ByteRecord) -> Option<Vec<&str>> {
+    let all = std::str::from_utf8(rec.as_slice()).ok()?;
+    let mut fields = Vec::with_capacity(rec.len());
+    let mut pos = 0;
+    for raw in rec.iter() {
+        let end = pos + raw.len();
+        if !all.is_char_boundary(pos) || !all.is_char_boundary(end) {
+            return None;
+        }
+        fields.push(&all[pos..end]);
+        pos = end;
+    }
+    Some(fields)
 }
 
 fn text_body(path: &Path, head: &[u8], ext: &str, encoding: Option<&str>) -> Result<Body> {

@@ -7,7 +7,7 @@ use super::names;
 use super::source::{Row, SurveySource};
 use crate::empty::{is_missing_value, normalize_newlines};
 use crate::error::{Error, Result};
-use crate::store::{ExistingVariable, RespondentOutcome, Store, VariableKind};
+use crate::store::{ExistingVariable, NewRespondent, RespondentOutcome, Store, VariableKind};
 use rusqlite::types::ValueRef;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
@@ -29,6 +29,8 @@ pub struct SurveyOptions {
     pub encoding: Option<String>,
     /// Show a progress bar on stderr.
     pub progress: bool,
+    /// The project was created for this import and is deleted if the import fails.
+    pub fresh_project: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -118,6 +120,13 @@ pub fn import_survey(
         .iter()
         .map(|h| ColumnStats::new(!declared.contains(h)))
         .collect();
+    // What the ID and the named questions look like only matters when they were not named.
+    let open_given = names::expand(&opts.open, &headers);
+    let learn: Vec<bool> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| !(open_given.contains(h) || (opts.id.is_some() && id_col == Some(i))))
+        .collect();
     let mut rows = 0u64;
     let bar = progress_bar(opts.progress, "checking", None);
     source.for_each_row(&mut |row: Row<'_>| {
@@ -126,8 +135,10 @@ pub fn import_survey(
             bar.set_position(rows);
         }
         for (i, v) in row.fields.iter().enumerate() {
-            let missing = is_missing_value(v, &missing_codes);
-            stats[i].observe(row.line, v, missing);
+            if learn[i] {
+                let missing = is_missing_value(v, &missing_codes);
+                stats[i].observe(row.line, v, missing);
+            }
         }
         Ok(())
     })?;
@@ -315,7 +326,7 @@ pub fn import_survey(
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty())
         };
-        let mut writer = store.begin_survey_import(&file)?;
+        let mut writer = store.begin_survey_import(&file, opts.fresh_project)?;
         let mut question_ids = Vec::new();
         let mut question_new = Vec::new();
         for &c in &open_cols {
@@ -381,7 +392,7 @@ pub fn import_survey(
             level_sets.push(levels);
         }
         let vars: Vec<ExistingVariable> = layout.iter().map(|(v, _)| v.clone()).collect();
-        writer.set_layout(question_ids.clone(), &vars);
+        writer.set_layout(question_ids.clone(), &vars)?;
         (writer, layout, question_new, level_sets)
     };
 
@@ -409,84 +420,79 @@ pub fn import_survey(
     let mut var_missing = vec![0u64; var_cols.len()];
     let bar = progress_bar(opts.progress, "importing", Some(rows));
     let mut n = 0u64;
-    source.for_each_row(&mut |row: Row<'_>| {
-        n += 1;
-        if n.is_multiple_of(4096) {
-            bar.set_position(n);
-        }
-        let ext_id = row.fields[id_col];
-        if ext_id.trim().is_empty() {
+    let prepare = |row: Row<'_>| -> Result<PreparedRow> {
+        if row.fields[id_col].trim().is_empty() {
             return Err(Error::input(format!(
                 "{file}:{}: the ID column {:?} is empty; every respondent needs an ID",
                 row.line, headers[id_col]
             )));
         }
-        let mut vals: Vec<ValueRef<'_>> = Vec::with_capacity(var_cols.len());
-        for (k, &(c, kind)) in var_cols.iter().enumerate() {
-            let raw = row.fields[c];
-            if is_missing_value(raw, &missing_codes) {
-                var_missing[k] += 1;
-                vals.push(ValueRef::Null);
+        Ok(PreparedRow::new(row, &var_cols, &open_cols, &missing_codes))
+    };
+    source.for_each_batch_pipelined(&prepare, &mut |batch: Vec<PreparedRow>| {
+        n += batch.len() as u64;
+        bar.set_position(n);
+        let rows: Vec<NewRespondent<'_>> = batch
+            .iter()
+            .map(|r| r.as_new_respondent(id_col))
+            .collect();
+        for row in &rows {
+            for (k, v) in row.values.iter().enumerate() {
+                if *v == ValueRef::Null {
+                    var_missing[k] += 1;
+                }
+            }
+            for (k, a) in row.answers.iter().enumerate() {
+                if crate::empty::is_empty_answer(a) {
+                    empty[k] += 1;
+                } else {
+                    answered[k] += 1;
+                }
+            }
+        }
+        for (chunk, prepared) in rows.chunks(CHUNK).zip(batch.chunks(CHUNK)) {
+            // Into an empty project every row is new: whole chunks go in one statement each.
+            if chunk.len() == CHUNK && writer.insert_new_chunk(chunk)? {
+                added += chunk.len();
+                added_lines.extend(prepared.iter().map(|p| p.line));
                 continue;
             }
-            vals.push(match kind {
-                VariableKind::Numeric => {
-                    let t = raw.trim();
-                    match t.parse::<i64>() {
-                        Ok(i) => ValueRef::Integer(i),
-                        Err(_) => ValueRef::Real(parse_number(t).unwrap_or(f64::NAN)),
+            for (row, p) in chunk.iter().zip(prepared) {
+                match writer.insert(row.ext_id, &row.values, &row.answers)? {
+                    RespondentOutcome::Added => {
+                        added += 1;
+                        added_lines.push(p.line);
+                    }
+                    RespondentOutcome::SkippedIdentical => {
+                        skipped += 1;
+                        undo_counts(&row.answers, &mut answered, &mut empty);
+                        for (k, v) in row.values.iter().enumerate() {
+                            if *v == ValueRef::Null {
+                                var_missing[k] -= 1;
+                            }
+                        }
+                    }
+                    RespondentOutcome::Conflict(cols) => {
+                        conflict_count += 1;
+                        if conflicts.len() < 20 {
+                            conflicts.push(format!(
+                                "line {}: {:?} ({})",
+                                p.line,
+                                row.ext_id,
+                                cols.join(", ")
+                            ));
+                        }
+                    }
+                    RespondentOutcome::DuplicateInFile(k) => {
+                        return Err(Error::input(format!(
+                            "{file}:{}: the ID {:?} appears twice in the file (first at line \
+                             {}); IDs must be unique",
+                            p.line,
+                            row.ext_id,
+                            added_lines.get(k).copied().unwrap_or(0)
+                        )));
                     }
                 }
-                VariableKind::Date => {
-                    debug_assert!(is_iso_date(raw));
-                    ValueRef::Text(raw.trim().as_bytes())
-                }
-                _ => ValueRef::Text(raw.as_bytes()),
-            });
-        }
-        let mut ans: Vec<std::borrow::Cow<'_, str>> = Vec::with_capacity(open_cols.len());
-        for (k, &c) in open_cols.iter().enumerate() {
-            let text = normalize_newlines(row.fields[c]);
-            if crate::empty::is_empty_answer(&text) {
-                empty[k] += 1;
-            } else {
-                answered[k] += 1;
-            }
-            ans.push(text);
-        }
-        let refs: Vec<&str> = ans.iter().map(|a| a.as_ref()).collect();
-        let outcome = writer.insert(ext_id, &vals, &refs)?;
-        match outcome {
-            RespondentOutcome::Added => {
-                added += 1;
-                added_lines.push(row.line);
-            }
-            RespondentOutcome::SkippedIdentical => {
-                skipped += 1;
-                undo_counts(&refs, &mut answered, &mut empty);
-                for (k, v) in vals.iter().enumerate() {
-                    if *v == ValueRef::Null {
-                        var_missing[k] -= 1;
-                    }
-                }
-            }
-            RespondentOutcome::Conflict(cols) => {
-                conflict_count += 1;
-                if conflicts.len() < 20 {
-                    conflicts.push(format!(
-                        "line {}: {ext_id:?} ({})",
-                        row.line,
-                        cols.join(", ")
-                    ));
-                }
-            }
-            RespondentOutcome::DuplicateInFile(k) => {
-                return Err(Error::input(format!(
-                    "{file}:{}: the ID {ext_id:?} appears twice in the file (first at line {}); \
-                     IDs must be unique",
-                    row.line,
-                    added_lines.get(k).copied().unwrap_or(0)
-                )));
             }
         }
         Ok(())
@@ -505,6 +511,10 @@ pub fn import_survey(
         )));
     }
     writer.finish(skipped)?;
+    // The export writes the ID column under the name it had in the first file.
+    if store.meta("id_column")?.is_none() {
+        store.set_meta("id_column", &headers[id_col])?;
+    }
     if added == 0 && skipped > 0 {
         warnings.push(format!(
             "every row of {file} was already in the project with the same values; nothing was added"
@@ -548,6 +558,115 @@ pub fn import_survey(
         variables,
         warnings,
     })
+}
+
+/// Respondents written per statement when the project is empty.
+const CHUNK: usize = 32;
+
+/// One value made ready on the reading thread: parsed numbers, missing values as Null, and
+/// answers whose line endings had to be rewritten.
+enum Prepared {
+    Null,
+    Int(i64),
+    Real(f64),
+    /// The field of that index, as it is.
+    Field(usize),
+    /// A trimmed slice of the field: (field, start, end) in bytes.
+    Trimmed(usize, usize, usize),
+    Owned(String),
+}
+
+/// A survey row prepared for the project, owning its text.
+struct PreparedRow {
+    line: u64,
+    text: String,
+    ends: Vec<usize>,
+    values: Vec<Prepared>,
+    answers: Vec<Prepared>,
+}
+
+impl PreparedRow {
+    fn new(
+        row: Row<'_>,
+        var_cols: &[(usize, VariableKind)],
+        open_cols: &[usize],
+        missing_codes: &[String],
+    ) -> PreparedRow {
+        let mut text = String::with_capacity(row.fields.iter().map(|f| f.len()).sum());
+        let mut ends = Vec::with_capacity(row.fields.len());
+        for f in row.fields {
+            text.push_str(f);
+            ends.push(text.len());
+        }
+        let values = var_cols
+            .iter()
+            .map(|&(c, kind)| {
+                let raw = row.fields[c];
+                if is_missing_value(raw, missing_codes) {
+                    return Prepared::Null;
+                }
+                let t = raw.trim();
+                let lead = raw.len() - raw.trim_start().len();
+                match kind {
+                    // Pass 1 checked every value of a numeric column parses.
+                    VariableKind::Numeric => match t.parse::<i64>() {
+                        Ok(i) => Prepared::Int(i),
+                        Err(_) => parse_number(t).map_or(Prepared::Null, Prepared::Real),
+                    },
+                    VariableKind::Date => {
+                        debug_assert!(is_iso_date(raw));
+                        Prepared::Trimmed(c, lead, lead + t.len())
+                    }
+                    _ => Prepared::Field(c),
+                }
+            })
+            .collect();
+        let answers = open_cols
+            .iter()
+            .map(|&c| match normalize_newlines(row.fields[c]) {
+                std::borrow::Cow::Borrowed(_) => Prepared::Field(c),
+                std::borrow::Cow::Owned(s) => Prepared::Owned(s),
+            })
+            .collect();
+        PreparedRow {
+            line: row.line,
+            text,
+            ends,
+            values,
+            answers,
+        }
+    }
+
+    fn field(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+
+    fn text_of<'s>(&'s self, p: &'s Prepared) -> &'s str {
+        match p {
+            Prepared::Field(c) => self.field(*c),
+            Prepared::Trimmed(c, a, b) => &self.field(*c)[*a..*b],
+            Prepared::Owned(s) => s,
+            _ => "",
+        }
+    }
+
+    fn as_new_respondent(&self, id_col: usize) -> NewRespondent<'_> {
+        NewRespondent {
+            ext_id: self.field(id_col),
+            values: self
+                .values
+                .iter()
+                .map(|v| match v {
+                    Prepared::Null => ValueRef::Null,
+                    Prepared::Int(i) => ValueRef::Integer(*i),
+                    Prepared::Real(f) => ValueRef::Real(*f),
+                    other => ValueRef::Text(self.text_of(other).as_bytes()),
+                })
+                .collect(),
+            answers: self.answers.iter().map(|a| self.text_of(a)).collect(),
+        }
+    }
 }
 
 fn undo_counts(answers: &[&str], answered: &mut [u64], empty: &mut [u64]) {

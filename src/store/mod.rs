@@ -18,7 +18,7 @@ pub use session::{
     NewCode, OtherCoding, QuestionRow, Replayed, Toggled,
 };
 pub use summary::{CoderSummary, ProjectSummary, QuestionSummary, VariableSummary};
-pub use survey::{ExistingVariable, RespondentOutcome, SurveyWriter, VariableKind};
+pub use survey::{ExistingVariable, NewRespondent, RespondentOutcome, SurveyWriter, VariableKind};
 
 use crate::error::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -95,6 +95,13 @@ impl Store {
         };
         store.configure()?;
         store.migrate()?;
+        if store.meta("import_incomplete")?.is_some() {
+            return Err(Error::input(format!(
+                "the first import into {} was interrupted before it finished; delete the file \
+                 and import again",
+                path.display()
+            )));
+        }
         Ok(store)
     }
 
@@ -108,6 +115,9 @@ impl Store {
                 conn,
                 path: path.to_path_buf(),
             };
+            // Larger pages make bulk imports of large surveys markedly faster; set before the
+            // first write, after which SQLite keeps the file's page size.
+            store.conn.pragma_update(None, "page_size", 8192)?;
             store
                 .conn
                 .pragma_update(None, "application_id", APPLICATION_ID)?;

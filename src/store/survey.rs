@@ -44,6 +44,14 @@ pub struct ExistingVariable {
     pub column: String,
 }
 
+/// A row to add: its ID, its values (aligned with the layout's variables) and its answers
+/// (aligned with its questions, newline-normalised).
+pub struct NewRespondent<'r> {
+    pub ext_id: &'r str,
+    pub values: Vec<ValueRef<'r>>,
+    pub answers: Vec<&'r str>,
+}
+
 /// What happened to one survey row.
 #[derive(Debug, PartialEq)]
 pub enum RespondentOutcome {
@@ -77,10 +85,20 @@ impl Store {
 
     /// Starts a survey import. Nothing is visible to others until [`SurveyWriter::finish`]; dropping
     /// the writer rolls everything back.
-    pub fn begin_survey_import(&mut self, file: &str) -> Result<SurveyWriter<'_>> {
+    ///
+    /// `fresh`: the project was created for this import and will be deleted if it fails. Its
+    /// first import then keeps the rollback journal in memory instead of writing every page twice
+    /// through the WAL; a marker in project_meta makes an interrupted first import detectable.
+    pub fn begin_survey_import(&mut self, file: &str, fresh: bool) -> Result<SurveyWriter<'_>> {
         let conn = self.conn();
         // Large imports spill less to disk with a bigger page cache (about 32 MB).
         conn.pragma_update(None, "cache_size", -32_000)?;
+        let fresh = fresh && self.respondent_count()? == 0;
+        if fresh {
+            self.set_meta("import_incomplete", "1")?;
+            conn.pragma_update(None, "journal_mode", "MEMORY")?;
+            conn.pragma_update(None, "synchronous", "OFF")?;
+        }
         conn.execute_batch("BEGIN IMMEDIATE")?;
         let writer = (|| {
             let max_before: i64 =
@@ -95,13 +113,16 @@ impl Store {
             let wave = conn.last_insert_rowid();
             Ok::<_, Error>(SurveyWriter {
                 conn,
+                fresh,
                 wave,
                 max_before,
                 added: 0,
                 questions: Vec::new(),
                 variables: Vec::new(),
-                insert_values_sql: String::new(),
                 select_values_sql: String::new(),
+                inserts: None,
+                chunk: None,
+                append_only: max_before == 0,
                 done: false,
             })
         })();
@@ -148,6 +169,7 @@ fn quote_ident(name: &str) -> String {
 
 pub struct SurveyWriter<'a> {
     conn: &'a Connection,
+    fresh: bool,
     wave: i64,
     max_before: i64,
     added: usize,
@@ -155,12 +177,16 @@ pub struct SurveyWriter<'a> {
     questions: Vec<i64>,
     /// (column, name) of each variable in the order the caller passes values.
     variables: Vec<(String, String)>,
-    insert_values_sql: String,
     select_values_sql: String,
+    /// Prepared once per import: re-preparing (or even a cache lookup) per row shows in profiles.
+    inserts: Option<Inserts<'a>>,
+    chunk: Option<ChunkInserts<'a>>,
+    /// The project had no respondents when this import began.
+    append_only: bool,
     done: bool,
 }
 
-impl SurveyWriter<'_> {
+impl<'a> SurveyWriter<'a> {
     /// Adds a question (a new open-ended column); earlier respondents get an empty answer to it.
     pub fn add_question(&mut self, name: &str, label: Option<&str>) -> Result<i64> {
         let pos: i64 = self.conn.query_row(
@@ -270,7 +296,11 @@ impl SurveyWriter<'_> {
     }
 
     /// Fixes the order in which [`insert`](Self::insert) receives answers and values.
-    pub fn set_layout(&mut self, question_ids: Vec<i64>, variables: &[ExistingVariable]) {
+    pub fn set_layout(
+        &mut self,
+        question_ids: Vec<i64>,
+        variables: &[ExistingVariable],
+    ) -> Result<()> {
         self.questions = question_ids;
         self.variables = variables
             .iter()
@@ -287,7 +317,6 @@ impl SurveyWriter<'_> {
             insert.push_str(&format!(", ?{}", i + 2));
         }
         insert.push(')');
-        self.insert_values_sql = insert;
         self.select_values_sql = if cols.is_empty() {
             "SELECT respondent_id FROM variable_values WHERE respondent_id = ?1".into()
         } else {
@@ -296,6 +325,112 @@ impl SurveyWriter<'_> {
                 cols.join(", ")
             )
         };
+        self.inserts = Some(Inserts {
+            respondent: self.conn.prepare(
+                "INSERT INTO respondents (ext_id, wave) VALUES (?1, ?2)
+                 ON CONFLICT (ext_id) DO NOTHING",
+            )?,
+            values: self.conn.prepare(&insert)?,
+            response: self.conn.prepare(
+                "INSERT INTO responses (respondent_id, question_id, text, is_empty)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?,
+        });
+        Ok(())
+    }
+
+    /// Writes a chunk of respondents with one statement per table, when the project had no
+    /// respondents before this import (so every row is new and ids follow in order). Returns
+    /// false, having written nothing, when that does not apply or an ID repeats; the caller then
+    /// inserts the rows one by one, which reports exactly which ID repeats.
+    pub fn insert_new_chunk(&mut self, rows: &[NewRespondent<'_>]) -> Result<bool> {
+        if !self.append_only || rows.is_empty() {
+            return Ok(false);
+        }
+        let n = rows.len();
+        if self.chunk.as_ref().is_none_or(|c| c.rows != n) {
+            self.chunk = Some(self.prepare_chunk(n)?);
+        }
+        let first_id = self.max_before + 1 + self.added as i64;
+        let Some(c) = self.chunk.as_mut() else {
+            return Ok(false);
+        };
+        let mut k = 1;
+        for (i, row) in rows.iter().enumerate() {
+            c.respondents.raw_bind_parameter(k, first_id + i as i64)?;
+            c.respondents.raw_bind_parameter(k + 1, row.ext_id)?;
+            c.respondents.raw_bind_parameter(k + 2, self.wave)?;
+            k += 3;
+        }
+        match c.respondents.raw_execute() {
+            Ok(_) => {}
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                return Ok(false);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let width = self.variables.len() + 1;
+        for (i, row) in rows.iter().enumerate() {
+            c.values
+                .raw_bind_parameter(i * width + 1, first_id + i as i64)?;
+            for (j, v) in row.values.iter().enumerate() {
+                c.values.raw_bind_parameter(
+                    i * width + j + 2,
+                    rusqlite::types::ToSqlOutput::Borrowed(*v),
+                )?;
+            }
+        }
+        c.values.raw_execute()?;
+        if let Some(responses) = c.responses.as_mut() {
+            let mut k = 1;
+            for (i, row) in rows.iter().enumerate() {
+                for (qid, text) in self.questions.iter().zip(&row.answers) {
+                    responses.raw_bind_parameter(k, first_id + i as i64)?;
+                    responses.raw_bind_parameter(k + 1, *qid)?;
+                    responses.raw_bind_parameter(k + 2, *text)?;
+                    responses.raw_bind_parameter(k + 3, crate::empty::is_empty_answer(text))?;
+                    k += 4;
+                }
+            }
+            responses.raw_execute()?;
+        }
+        self.added += n;
+        Ok(true)
+    }
+
+    fn prepare_chunk(&self, n: usize) -> Result<ChunkInserts<'a>> {
+        let rows = |per_row: usize| -> String {
+            let one = format!("({})", vec!["?"; per_row].join(", "));
+            vec![one; n].join(", ")
+        };
+        let cols: Vec<String> = self.variables.iter().map(|(c, _)| quote_ident(c)).collect();
+        let mut values_sql = String::from("INSERT INTO variable_values (respondent_id");
+        for c in &cols {
+            values_sql.push_str(", ");
+            values_sql.push_str(c);
+        }
+        values_sql.push_str(") VALUES ");
+        values_sql.push_str(&rows(cols.len() + 1));
+        let responses = if self.questions.is_empty() {
+            None
+        } else {
+            let per = vec![format!("({})", vec!["?"; 4].join(", ")); n * self.questions.len()];
+            Some(self.conn.prepare(&format!(
+                "INSERT INTO responses (respondent_id, question_id, text, is_empty) VALUES {}",
+                per.join(", ")
+            ))?)
+        };
+        Ok(ChunkInserts {
+            rows: n,
+            respondents: self.conn.prepare(&format!(
+                "INSERT INTO respondents (id, ext_id, wave) VALUES {}",
+                rows(3)
+            ))?,
+            values: self.conn.prepare(&values_sql)?,
+            responses,
+        })
     }
 
     /// Inserts one respondent with `values` (aligned with the layout's variables) and `answers`
@@ -306,27 +441,28 @@ impl SurveyWriter<'_> {
         values: &[ValueRef<'_>],
         answers: &[&str],
     ) -> Result<RespondentOutcome> {
-        let mut ins = self.conn.prepare_cached(
-            "INSERT INTO respondents (ext_id, wave) VALUES (?1, ?2) ON CONFLICT (ext_id) DO NOTHING",
-        )?;
-        if ins.execute(params![ext_id, self.wave])? == 0 {
+        let Some(st) = self.inserts.as_mut() else {
+            return Err(Error::input("internal: set_layout must come before insert"));
+        };
+        st.respondent.raw_bind_parameter(1, ext_id)?;
+        st.respondent.raw_bind_parameter(2, self.wave)?;
+        if st.respondent.raw_execute()? == 0 {
             return self.compare_existing(ext_id, values, answers);
         }
         let rid = self.conn.last_insert_rowid();
-        {
-            let mut st = self.conn.prepare_cached(&self.insert_values_sql)?;
-            st.raw_bind_parameter(1, rid)?;
-            for (i, v) in values.iter().enumerate() {
-                st.raw_bind_parameter(i + 2, rusqlite::types::ToSqlOutput::Borrowed(*v))?;
-            }
-            st.raw_execute()?;
+        st.values.raw_bind_parameter(1, rid)?;
+        for (i, v) in values.iter().enumerate() {
+            st.values
+                .raw_bind_parameter(i + 2, rusqlite::types::ToSqlOutput::Borrowed(*v))?;
         }
-        let mut resp = self.conn.prepare_cached(
-            "INSERT INTO responses (respondent_id, question_id, text, is_empty)
-             VALUES (?1, ?2, ?3, ?4)",
-        )?;
+        st.values.raw_execute()?;
         for (qid, text) in self.questions.iter().zip(answers) {
-            resp.execute(params![rid, qid, text, crate::empty::is_empty_answer(text)])?;
+            st.response.raw_bind_parameter(1, rid)?;
+            st.response.raw_bind_parameter(2, *qid)?;
+            st.response.raw_bind_parameter(3, *text)?;
+            st.response
+                .raw_bind_parameter(4, crate::empty::is_empty_answer(text))?;
+            st.response.raw_execute()?;
         }
         self.added += 1;
         Ok(RespondentOutcome::Added)
@@ -388,6 +524,8 @@ impl SurveyWriter<'_> {
 
     /// Commits the import and records its counts.
     pub fn finish(mut self, skipped: usize) -> Result<i64> {
+        self.inserts = None;
+        self.chunk = None;
         self.conn.execute(
             "UPDATE imports SET respondents_added = ?2, respondents_skipped = ?3 WHERE id = ?1",
             params![self.wave, self.added as i64, skipped as i64],
@@ -401,10 +539,31 @@ impl SurveyWriter<'_> {
                 "wave": self.wave, "added": self.added, "skipped": skipped
             })),
         )?;
+        if self.fresh {
+            self.conn
+                .execute("DELETE FROM project_meta WHERE key = 'import_incomplete'", [])?;
+        }
         self.conn.execute_batch("COMMIT")?;
         self.done = true;
+        if self.fresh {
+            self.conn.pragma_update(None, "journal_mode", "WAL")?;
+            self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        }
         Ok(self.wave)
     }
+}
+
+struct ChunkInserts<'a> {
+    rows: usize,
+    respondents: rusqlite::Statement<'a>,
+    values: rusqlite::Statement<'a>,
+    responses: Option<rusqlite::Statement<'a>>,
+}
+
+struct Inserts<'a> {
+    respondent: rusqlite::Statement<'a>,
+    values: rusqlite::Statement<'a>,
+    response: rusqlite::Statement<'a>,
 }
 
 impl Drop for SurveyWriter<'_> {
