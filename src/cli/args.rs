@@ -43,6 +43,10 @@ pub enum Command {
     /// Export data from the project.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Relate codes to a variable (crosstabs or group comparisons), or count codes.
+    Analyze(AnalyzeArgs),
+    /// Which codes are applied to the same answers: counts and Jaccard similarity.
+    Cooccur(CooccurArgs),
     /// Write a consistent copy of the project, also while it is open.
     Backup { file: PathBuf },
     /// Build the demo project ./lacrima-demo.db from the synthetic TCIT survey.
@@ -149,4 +153,31 @@ pub enum CodebookFormat {
     Csv,
     Md,
     Json,
+}
+
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    /// The variable to relate the codes to (numeric or categorical); without it, code frequencies.
+    #[arg(long)]
+    pub by: Option<String>,
+    /// Only this question's answers (default: all questions).
+    #[arg(long)]
+    pub question: Option<String>,
+    /// Whose codings (default: the consensus coder, else the only coder).
+    #[arg(long)]
+    pub coder: Option<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct CooccurArgs {
+    /// Only this question's answers (default: all questions).
+    #[arg(long)]
+    pub question: Option<String>,
+    /// Whose codings (default: the consensus coder, else the only coder).
+    #[arg(long)]
+    pub coder: Option<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
 }

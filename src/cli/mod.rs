@@ -1,6 +1,7 @@
 //! One function per subcommand: open the project, call the library, format the output.
 //! Standard output carries only what was asked for; warnings go to standard error.
 
+pub mod analyze;
 mod args;
 mod demo;
 mod table;
@@ -37,6 +38,8 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::Codings(CodingsCommand::Import { file }) => codings_import(project, file),
         Command::Codings(CodingsCommand::Export(a))
         | Command::Export(ExportCommand::Codings(a)) => codings_export(project, a),
+        Command::Analyze(a) => analyze::analyze(project, a),
+        Command::Cooccur(a) => analyze::cooccur(project, a),
         Command::Backup { file } => backup(project, file),
         Command::Demo => demo::run(),
         Command::Code { coder } => code(project, coder.as_deref()),

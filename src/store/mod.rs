@@ -5,14 +5,21 @@
 //! `PRAGMA user_version`; `PRAGMA application_id` marks the file as lacrima's so that any other file
 //! is refused before SQLite writes a byte to it.
 
+mod analysis_data;
 mod codebook;
 mod codings;
+mod dataset;
 mod session;
 mod summary;
 mod survey;
 
+pub use analysis_data::{AnswerState, CodedRespondent, CoderOverview};
 pub use codebook::{CodeRecord, CodebookUpdate};
 pub use codings::{CodingRow, ImportedCodings};
+pub use dataset::{
+    AnswerRecord, CodeMemo, CodingRecord, DatasetLayout, DatasetQuestion, DatasetValue,
+    DatasetVariable, ValueRow,
+};
 pub use session::{
     AnswerDetail, AnswerFilter, AnswerQuery, CodeFields, CodeUse, CodingSpan, FilterValue, ListRow,
     NewCode, OtherCoding, QuestionRow, Replayed, Toggled,
