@@ -139,6 +139,8 @@ pub enum ExportCommand {
     Codebook(CodebookExportArgs),
     /// The codings (same as `lacrima codings export`).
     Codings(CodingsExportArgs),
+    /// The coded dataset for R, SPSS, Stata or pandas: wide, long or JSON.
+    Dataset(DatasetArgs),
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,4 +182,36 @@ pub struct CooccurArgs {
     pub coder: Option<String>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: ReportFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct DatasetArgs {
+    /// csv-wide: one row per respondent with 0/1 code columns; csv-long: one row per coding;
+    /// json: respondents with their answers and codings.
+    #[arg(long, value_enum, default_value = "csv-wide")]
+    pub format: DatasetFormat,
+    /// Write to this file instead of standard output (csv-wide also writes FILE's
+    /// .dictionary.csv beside it).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Whose codings (csv-wide default: the consensus coder, else the only coder; the other
+    /// formats default to every coder).
+    #[arg(long)]
+    pub coder: Option<String>,
+    /// Only this question's answers and code columns.
+    #[arg(long)]
+    pub question: Option<String>,
+    /// Variables (or the ID column) to leave out (comma list, or repeat the option).
+    #[arg(long)]
+    pub exclude_vars: Vec<String>,
+    /// Column names that fit Stata and SPSS (at most 32 characters, letters, digits and _).
+    #[arg(long)]
+    pub short_names: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DatasetFormat {
+    CsvWide,
+    CsvLong,
+    Json,
 }

@@ -3,6 +3,7 @@
 
 pub mod analyze;
 mod args;
+mod dataset;
 mod demo;
 mod table;
 
@@ -40,6 +41,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
         | Command::Export(ExportCommand::Codings(a)) => codings_export(project, a),
         Command::Analyze(a) => analyze::analyze(project, a),
         Command::Cooccur(a) => analyze::cooccur(project, a),
+        Command::Export(ExportCommand::Dataset(a)) => dataset::export(project, a),
         Command::Backup { file } => backup(project, file),
         Command::Demo => demo::run(),
         Command::Code { coder } => code(project, coder.as_deref()),

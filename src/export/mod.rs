@@ -3,6 +3,7 @@
 
 pub mod codebook;
 pub mod codings;
+pub mod dataset;
 
 use crate::error::{Error, Result};
 use std::io::{BufWriter, Write};

@@ -1,0 +1,667 @@
+//! A researcher takes the coded TCIT data to R, SPSS, Stata or pandas: `lacrima export dataset`
+//! writes one row per respondent with the variables as imported and a 0/1 column per question and
+//! code (with a data dictionary), one row per coding with its text, or everything as JSON. Each
+//! file is read back here and checked cell by cell against the fixture files it came from.
+
+mod common;
+use common::*;
+use proptest::prelude::*;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/");
+const QUESTIONS: [&str; 3] = [
+    "consequence_client",
+    "consequence_relationship",
+    "consequence_therapist",
+];
+
+fn demo() -> Scratch {
+    let s = Scratch::new();
+    let f = |name: &str| format!("{FIXTURES}{name}");
+    s.lacrima(&[
+        "import",
+        &f("tcit_survey.csv"),
+        "--id",
+        "resp_id",
+        "--open",
+        &QUESTIONS.join(","),
+    ])
+    .assert()
+    .success();
+    s.lacrima(&["codebook", "import", &f("tcit_codebook.csv")])
+        .assert()
+        .success();
+    s.lacrima(&["codings", "import", &f("tcit_codings.csv")])
+        .assert()
+        .success();
+    s
+}
+
+fn read_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let header = rdr.headers().unwrap().iter().map(String::from).collect();
+    let rows = rdr
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+fn fixture(name: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    read_csv(&std::fs::read_to_string(format!("{FIXTURES}{name}")).unwrap())
+}
+
+/// Codable codes of the fixture codebook in codebook order (each group followed by its
+/// children), with their descriptions.
+fn codable_codes() -> Vec<(String, String)> {
+    let (_, rows) = fixture("tcit_codebook.csv");
+    let parents: BTreeSet<&str> = rows.iter().map(|r| r[1].as_str()).collect();
+    let mut out = Vec::new();
+    for top in rows.iter().filter(|r| r[1].is_empty()) {
+        if !parents.contains(top[0].as_str()) {
+            out.push((top[0].clone(), top[2].clone()));
+        }
+        for child in rows.iter().filter(|r| r[1] == top[0]) {
+            out.push((child[0].clone(), child[2].clone()));
+        }
+    }
+    out
+}
+
+fn slug(name: &str) -> String {
+    let lower = name.to_lowercase();
+    let parts: Vec<&str> = lower
+        .split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit()))
+        .filter(|p| !p.is_empty())
+        .collect();
+    parts.join("_")
+}
+
+fn is_missing(v: &str) -> bool {
+    let t = v.trim();
+    t.is_empty() || t == "." || t.eq_ignore_ascii_case("na") || t.eq_ignore_ascii_case("n/a")
+}
+
+/// The same value: equal text, or equal numbers however written (7.0 and 7).
+fn same_value(exported: &str, original: &str) -> bool {
+    if is_missing(original) {
+        return exported.is_empty();
+    }
+    exported == original
+        || matches!(
+            (exported.trim().parse::<f64>(), original.trim().parse::<f64>()),
+            (Ok(a), Ok(b)) if a == b
+        )
+}
+
+/// (respondent, question, coder) -> codes applied; rated answers have an entry, maybe empty.
+fn decisions() -> BTreeMap<(String, String, String), BTreeSet<String>> {
+    let (_, rows) = fixture("tcit_codings.csv");
+    let mut m: BTreeMap<(String, String, String), BTreeSet<String>> = BTreeMap::new();
+    for r in rows {
+        let e = m
+            .entry((r[0].clone(), r[1].clone(), r[2].clone()))
+            .or_default();
+        if !r[3].is_empty() {
+            e.insert(r[3].clone());
+        }
+    }
+    m
+}
+
+#[test]
+fn the_wide_file_has_every_variable_as_imported_and_every_code_cell_matches_the_codings() {
+    let s = demo();
+    let out = s.stdout(&[
+        "export", "dataset", "--format", "csv-wide", "--coder", "ana",
+    ]);
+    assert!(!out.starts_with('\u{feff}'), "UTF-8 without BOM");
+    let (header, rows) = read_csv(&out);
+    let (survey_header, survey_rows) = fixture("tcit_survey.csv");
+    let variables: Vec<&String> = survey_header
+        .iter()
+        .filter(|h| *h != "resp_id" && !QUESTIONS.contains(&h.as_str()))
+        .collect();
+    let codes = codable_codes();
+    let mut expected_header: Vec<String> = vec!["resp_id".into()];
+    expected_header.extend(variables.iter().map(|v| v.to_string()));
+    for q in QUESTIONS {
+        for (c, _) in &codes {
+            expected_header.push(format!("{q}_{}", slug(c)));
+        }
+    }
+    assert_eq!(header, expected_header);
+    assert_eq!(rows.len(), survey_rows.len(), "one row per respondent");
+
+    let coded = decisions();
+    let mut ones = 0;
+    let mut zeros = 0;
+    for (row, orig) in rows.iter().zip(&survey_rows) {
+        let orig: HashMap<&str, &str> = survey_header
+            .iter()
+            .map(String::as_str)
+            .zip(orig.iter().map(String::as_str))
+            .collect();
+        assert_eq!(row[0], orig["resp_id"], "survey order");
+        for (i, v) in variables.iter().enumerate() {
+            assert!(
+                same_value(&row[1 + i], orig[v.as_str()]),
+                "{} {v}: exported {:?}, file {:?}",
+                row[0],
+                row[1 + i],
+                orig[v.as_str()]
+            );
+        }
+        let mut col = 1 + variables.len();
+        for q in QUESTIONS {
+            let key = (row[0].clone(), q.to_string(), "ana".to_string());
+            for (c, _) in &codes {
+                let expect = match coded.get(&key) {
+                    None => "",
+                    Some(set) if set.contains(c) => "1",
+                    Some(_) => "0",
+                };
+                assert_eq!(row[col], expect, "{} {}", row[0], header[col]);
+                ones += (expect == "1") as usize;
+                zeros += (expect == "0") as usize;
+                col += 1;
+            }
+        }
+    }
+    assert!(ones > 100 && zeros > 1000, "{ones} ones, {zeros} zeros");
+}
+
+#[cfg(unix)]
+#[test]
+fn with_out_the_file_and_its_dictionary_are_private_and_describe_every_column() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = demo();
+    s.lacrima(&["export", "dataset", "--coder", "ben", "--out", "wide.csv"])
+        .assert()
+        .success()
+        .stdout("");
+    for f in ["wide.csv", "wide.dictionary.csv"] {
+        let mode = std::fs::metadata(s.path(f)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{f}");
+    }
+    let leftovers: Vec<String> = std::fs::read_dir(s.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let (header, _) = read_csv(&std::fs::read_to_string(s.path("wide.csv")).unwrap());
+    let (dheader, dict) =
+        read_csv(&std::fs::read_to_string(s.path("wide.dictionary.csv")).unwrap());
+    assert_eq!(
+        dheader,
+        [
+            "name",
+            "kind",
+            "label",
+            "levels",
+            "question",
+            "code",
+            "definition"
+        ]
+    );
+    assert_eq!(
+        dict.iter().map(|r| r[0].clone()).collect::<Vec<_>>(),
+        header,
+        "one dictionary row per column, in order"
+    );
+    assert_eq!(dict[0][1], "id");
+    let orientation = dict.iter().find(|r| r[0] == "orientation").unwrap();
+    assert_eq!(orientation[1], "categorical");
+    let levels: Vec<String> = serde_json::from_str(&orientation[3]).unwrap();
+    assert!(levels.contains(&"CBT".to_string()), "{levels:?}");
+    assert_eq!(dict.iter().find(|r| r[0] == "age").unwrap()[1], "numeric");
+    let codes: HashMap<String, String> = codable_codes().into_iter().collect();
+    let code_rows: Vec<&Vec<String>> = dict.iter().filter(|r| r[1] == "code").collect();
+    assert_eq!(code_rows.len(), QUESTIONS.len() * codes.len());
+    for r in code_rows {
+        assert_eq!(r[0], format!("{}_{}", r[4], slug(&r[5])));
+        assert_eq!(r[6], codes[&r[5]], "the code's definition travels along");
+    }
+}
+
+#[test]
+fn short_names_fit_stata_and_spss_and_the_dictionary_says_what_each_one_is() {
+    let s = demo();
+    s.lacrima(&[
+        "export",
+        "dataset",
+        "--coder",
+        "ana",
+        "--short-names",
+        "--out",
+        "short.csv",
+    ])
+    .assert()
+    .success();
+    let (short_header, short_rows) =
+        read_csv(&std::fs::read_to_string(s.path("short.csv")).unwrap());
+    let (_, dict) = read_csv(&std::fs::read_to_string(s.path("short.dictionary.csv")).unwrap());
+    let ident = regex::Regex::new("^[A-Za-z][A-Za-z0-9_]*$").unwrap();
+    let mut seen = HashSet::new();
+    for n in &short_header {
+        assert!(n.len() <= 32, "{n} is too long for Stata");
+        assert!(ident.is_match(n), "{n} is not an identifier");
+        assert!(!n.ends_with('_'), "{n}");
+        assert!(seen.insert(n.to_lowercase()), "{n} is not unique");
+    }
+    assert!(
+        short_header.iter().any(|n| n.len() > 24),
+        "names are shortened, not cut to nothing"
+    );
+    // Same data as the long names, column by column, matched through the dictionary.
+    let long = s.stdout(&["export", "dataset", "--coder", "ana"]);
+    let (long_header, long_rows) = read_csv(&long);
+    let mut pairs = HashSet::new();
+    for (i, d) in dict.iter().enumerate() {
+        let j = if d[1] == "code" {
+            assert!(pairs.insert((d[4].clone(), d[5].clone())), "{d:?}");
+            long_header
+                .iter()
+                .position(|h| *h == format!("{}_{}", d[4], slug(&d[5])))
+                .unwrap()
+        } else {
+            long_header.iter().position(|h| *h == d[0]).unwrap()
+        };
+        for (a, b) in short_rows.iter().zip(&long_rows) {
+            assert_eq!(a[i], b[j], "{} vs {}", short_header[i], long_header[j]);
+        }
+    }
+    let err = s.fails(&["export", "dataset", "--format", "csv-long", "--short-names"]);
+    assert!(err.contains("--short-names"), "{err}");
+}
+
+fn code_points(text: &str, start: usize, end: usize) -> String {
+    text.chars().skip(start).take(end - start).collect()
+}
+
+#[test]
+fn the_long_file_has_one_row_per_coding_with_the_coded_text() {
+    let s = demo();
+    let out = s.stdout(&["export", "dataset", "--format", "csv-long"]);
+    let (header, rows) = read_csv(&out);
+    assert_eq!(
+        header,
+        [
+            "respondent",
+            "question",
+            "coder",
+            "code",
+            "start",
+            "end",
+            "text",
+            "memo",
+            "created_at"
+        ]
+    );
+    let (survey_header, survey_rows) = fixture("tcit_survey.csv");
+    let survey_header = &survey_header;
+    let answers: HashMap<(String, String), String> = survey_rows
+        .iter()
+        .flat_map(|r| {
+            QUESTIONS.iter().map(move |q| {
+                let i = survey_header.iter().position(|h| h == q).unwrap();
+                ((r[0].clone(), q.to_string()), r[i].replace("\r\n", "\n"))
+            })
+        })
+        .collect();
+    // The same multiset of codings as the fixture (rows with a code), plus the text.
+    let (_, fixture_rows) = fixture("tcit_codings.csv");
+    let mut expected: Vec<Vec<String>> = fixture_rows
+        .iter()
+        .filter(|r| !r[3].is_empty())
+        .map(|r| {
+            let answer = &answers[&(r[0].clone(), r[1].clone())];
+            let text = if r[4].is_empty() {
+                answer.clone()
+            } else {
+                code_points(answer, r[4].parse().unwrap(), r[5].parse().unwrap())
+            };
+            vec![
+                r[0].clone(),
+                r[1].clone(),
+                r[2].clone(),
+                r[3].clone(),
+                r[4].clone(),
+                r[5].clone(),
+                text,
+                r[6].clone(),
+            ]
+        })
+        .collect();
+    let mut got: Vec<Vec<String>> = rows.iter().map(|r| r[..8].to_vec()).collect();
+    expected.sort();
+    got.sort();
+    assert_eq!(got, expected);
+    assert!(
+        rows.iter().any(|r| !r[4].is_empty()),
+        "segments are in the demo"
+    );
+    assert!(rows.iter().any(|r| r[7].contains('\n')), "memos keep lines");
+    assert!(rows.iter().all(|r| r[8].ends_with('Z')), "UTC timestamps");
+    // Survey order: respondents appear in the order of the survey file.
+    let order: HashMap<&str, usize> = survey_rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r[0].as_str(), i))
+        .collect();
+    assert!(
+        rows.windows(2)
+            .all(|w| order[w[0][0].as_str()] <= order[w[1][0].as_str()])
+    );
+    let only_ben = s.stdout(&[
+        "export", "dataset", "--format", "csv-long", "--coder", "ben",
+    ]);
+    let (_, ben_rows) = read_csv(&only_ben);
+    assert!(!ben_rows.is_empty() && ben_rows.iter().all(|r| r[2] == "ben"));
+    let one_question = s.stdout(&[
+        "export",
+        "dataset",
+        "--format",
+        "csv-long",
+        "--question",
+        "consequence_therapist",
+    ]);
+    let (_, q_rows) = read_csv(&one_question);
+    assert!(!q_rows.is_empty() && q_rows.iter().all(|r| r[1] == "consequence_therapist"));
+}
+
+#[test]
+fn the_json_file_has_each_respondent_with_answers_codings_by_coder_and_memos() {
+    let s = demo();
+    let out = s.stdout(&["export", "dataset", "--format", "json"]);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let respondents = doc["respondents"].as_array().unwrap();
+    let (_, survey_rows) = fixture("tcit_survey.csv");
+    assert_eq!(respondents.len(), survey_rows.len());
+    assert_eq!(respondents[0]["respondent"], "T0001");
+    assert_eq!(respondents[0]["variables"]["age"], 47);
+    assert_eq!(respondents[0]["variables"]["bf_agreeableness"], Value::Null);
+    assert_eq!(
+        respondents[0]["variables"]["orientation"],
+        "eclectic-psychodynamic"
+    );
+    let decisions = decisions();
+    let mut checked = 0;
+    for r in respondents {
+        let id = r["respondent"].as_str().unwrap();
+        let answers = r["answers"].as_array().unwrap();
+        assert_eq!(answers.len(), QUESTIONS.len());
+        for (a, q) in answers.iter().zip(QUESTIONS) {
+            assert_eq!(a["question"], q);
+            for coder in ["ana", "ben"] {
+                let key = (id.to_string(), q.to_string(), coder.to_string());
+                let got: Option<BTreeSet<String>> = a["codings"].get(coder).map(|list| {
+                    list.as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|c| c["code"].as_str().unwrap().to_string())
+                        .collect()
+                });
+                assert_eq!(got.as_ref(), decisions.get(&key), "{id} {q} {coder}");
+                checked += got.is_some() as usize;
+            }
+        }
+    }
+    assert_eq!(checked, decisions.len());
+    // The memo written on a coding travels with it.
+    let t6 = respondents
+        .iter()
+        .find(|r| r["respondent"] == "T0006")
+        .unwrap();
+    let ben = &t6["answers"][0]["codings"]["ben"];
+    assert!(
+        ben.as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["memo"] == "Strong example, use it in the report."),
+        "{ben}"
+    );
+    let codes = doc["codes"].as_array().unwrap();
+    assert_eq!(codes.len(), 19);
+    // One coder only.
+    let ana: Value = serde_json::from_str(
+        &s.stdout(&["export", "dataset", "--format", "json", "--coder", "ana"]),
+    )
+    .unwrap();
+    assert_eq!(ana["coder"], "ana");
+    for r in ana["respondents"].as_array().unwrap() {
+        for a in r["answers"].as_array().unwrap() {
+            assert!(a["codings"].get("ben").is_none());
+        }
+    }
+}
+
+#[test]
+fn excluded_variables_and_the_id_column_are_left_out_of_every_format() {
+    let s = demo();
+    let wide = s.stdout(&[
+        "export",
+        "dataset",
+        "--coder",
+        "ana",
+        "--exclude-vars",
+        "age,sex",
+        "--exclude-vars",
+        "resp_id",
+    ]);
+    let (header, rows) = read_csv(&wide);
+    assert_eq!(header[0], "respondent_number");
+    assert!(!header.contains(&"age".to_string()) && !header.contains(&"sex".to_string()));
+    assert!(header.contains(&"orientation".to_string()));
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r[0], (i + 1).to_string(), "numbers in survey order");
+    }
+    assert!(!wide.contains("T0001"), "no ID left in the wide file");
+    let long = s.stdout(&[
+        "export",
+        "dataset",
+        "--format",
+        "csv-long",
+        "--exclude-vars",
+        "resp_id",
+    ]);
+    assert!(!long.contains("T00"), "no ID left in the long file");
+    let (_, long_rows) = read_csv(&long);
+    assert_eq!(long_rows[0][0], "1");
+    let json = s.stdout(&[
+        "export",
+        "dataset",
+        "--format",
+        "json",
+        "--exclude-vars",
+        "resp_id,age",
+    ]);
+    assert!(!json.contains("T00"), "no ID left in the JSON");
+    let doc: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(doc["respondents"][0]["respondent"], 1);
+    assert!(doc["respondents"][0]["variables"].get("age").is_none());
+    assert!(doc["respondents"][0]["variables"].get("sex").is_some());
+
+    // A misspelt name must not let an identifying column slip out: nothing is written.
+    let err = s.fails(&[
+        "export",
+        "dataset",
+        "--coder",
+        "ana",
+        "--exclude-vars",
+        "Age",
+        "--out",
+        "x.csv",
+    ]);
+    assert!(err.contains("no variable called \"Age\""), "{err}");
+    assert!(
+        err.contains("\"resp_id\"") && err.contains("\"age\""),
+        "{err}"
+    );
+    assert!(!s.path("x.csv").exists());
+    let err = s.fails(&["export", "dataset", "--exclude-vars", "consequence_client"]);
+    assert!(err.contains("open-ended question"), "{err}");
+}
+
+#[test]
+fn the_wide_file_needs_one_coder_and_unknown_coders_or_questions_are_refused() {
+    let s = demo();
+    let err = s.fails(&["export", "dataset", "--out", "w.csv"]);
+    assert!(
+        err.contains("ana") && err.contains("ben") && err.contains("--coder"),
+        "{err}"
+    );
+    assert!(!s.path("w.csv").exists());
+    let err = s.fails(&["export", "dataset", "--coder", "zoe"]);
+    assert!(err.contains("the coders are: ana, ben"), "{err}");
+    let err = s.fails(&["export", "dataset", "--format", "json", "--coder", "zoe"]);
+    assert!(err.contains("no coder called \"zoe\""), "{err}");
+    let err = s.fails(&["export", "dataset", "--coder", "ana", "--question", "q9"]);
+    assert!(err.contains("no question called \"q9\""), "{err}");
+    // One question: only its code columns.
+    let (header, _) = read_csv(&s.stdout(&[
+        "export",
+        "dataset",
+        "--coder",
+        "ana",
+        "--question",
+        "consequence_client",
+    ]));
+    assert!(
+        header
+            .iter()
+            .any(|h| h == "consequence_client_felt_cared_for")
+    );
+    assert!(
+        !header
+            .iter()
+            .any(|h| h.starts_with("consequence_therapist_"))
+    );
+}
+
+#[test]
+fn code_columns_that_clash_get_numbered_and_codes_without_letters_get_their_id() {
+    let s = Scratch::new();
+    s.write(
+        "survey.csv",
+        "id,q_a_b,q,tone\nR1,x,We grew closer,warm\nR2,y,Nothing,sad\n",
+    );
+    s.lacrima(&["import", "survey.csv", "--open", "q"])
+        .assert()
+        .success();
+    // "A B" and "a-b" have the same slug; "q_a_b" is already a variable; "泣く" has no slug.
+    s.write("codebook.csv", "name\nA B\na-b!\n泣く\n");
+    s.lacrima(&["codebook", "import", "codebook.csv"])
+        .assert()
+        .success();
+    s.write(
+        "codings.csv",
+        "respondent,question,coder,code,start,end,memo\nR1,q,ana,泣く,,,\n",
+    );
+    s.lacrima(&["codings", "import", "codings.csv"])
+        .assert()
+        .success();
+    let (header, rows) = read_csv(&s.stdout(&["export", "dataset"]));
+    assert_eq!(
+        header,
+        ["id", "q_a_b", "tone", "q_a_b_2", "q_a_b_3", "q_code3"]
+    );
+    assert_eq!(rows[0], ["R1", "x", "warm", "0", "0", "1"]);
+    assert_eq!(rows[1], ["R2", "y", "sad", "", "", ""]);
+}
+
+#[test]
+fn a_closed_pipe_ends_the_export_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let s = demo();
+    for format in ["csv-wide", "json"] {
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("lacrima"))
+            .current_dir(s.dir.path())
+            .args(["-p"])
+            .arg(s.project())
+            .args(["export", "dataset", "--coder", "ana", "--format", format])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        // The reader is gone (like `| head -1`); the output is far larger than a pipe's buffer.
+        let out = child.wait_with_output().unwrap();
+        assert!(!first.is_empty());
+        assert!(out.status.success(), "{format}: {:?}", out.status);
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{format}");
+    }
+}
+
+/// A survey column for the property test: a header and one value per respondent.
+fn column() -> impl Strategy<Value = Vec<String>> {
+    let value = prop_oneof![
+        (-100_000i64..100_000).prop_map(|i| i.to_string()),
+        (-10_000i32..10_000).prop_map(|i| format!("{}.{:02}", i / 100, (i % 100).abs())),
+        prop::sample::select(vec!["CBT", "psychodynamic", "humanistic", "Ja", "nein"])
+            .prop_map(String::from),
+        "[a-zA-Z0-9 ,;\"'éü😢\n]{1,12}",
+        prop::sample::select(vec!["2024-03-01", "2023-12-31", "1999-01-15"]).prop_map(String::from),
+    ];
+    prop::collection::vec(value, 1..6)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// Import then csv-wide gives back the survey's variable columns: same names, same order,
+    /// same values (numbers compared as numbers).
+    #[test]
+    fn a_survey_comes_back_from_import_and_the_wide_export(
+        names in prop::collection::btree_set("[a-z][a-z0-9_ ]{0,8}[a-z0-9]", 1..6),
+        columns in prop::collection::vec(column(), 6),
+        rows in 1usize..6,
+    ) {
+        let names: Vec<String> = names
+            .into_iter()
+            .filter(|n| n != "id" && n != "answer")
+            .collect();
+        prop_assume!(!names.is_empty());
+        let values: Vec<Vec<String>> = names
+            .iter()
+            .zip(&columns)
+            .map(|(_, col)| (0..rows).map(|r| col[r % col.len()].clone()).collect())
+            .filter(|col: &Vec<String>| col.iter().all(|v| !is_missing(v)))
+            .collect();
+        prop_assume!(values.len() == names.len());
+        let s = Scratch::new();
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut header = vec!["id".to_string()];
+        header.extend(names.iter().cloned());
+        header.push("answer".into());
+        w.write_record(&header).unwrap();
+        for r in 0..rows {
+            let mut rec = vec![format!("R{r}")];
+            rec.extend(values.iter().map(|col| col[r].clone()));
+            rec.push(format!("answer {r}"));
+            w.write_record(&rec).unwrap();
+        }
+        s.write("survey.csv", w.into_inner().unwrap());
+        s.lacrima(&["import", "survey.csv", "--open", "answer"]).assert().success();
+        s.write("codings.csv", "respondent,question,coder,code,start,end,memo\nR0,answer,ana,,,,\n");
+        s.lacrima(&["codings", "import", "codings.csv"]).assert().success();
+        let (got_header, got_rows) = read_csv(&s.stdout(&["export", "dataset"]));
+        prop_assert_eq!(&got_header, &header[..header.len() - 1].to_vec());
+        prop_assert_eq!(got_rows.len(), rows);
+        for (r, row) in got_rows.iter().enumerate() {
+            prop_assert_eq!(&row[0], &format!("R{r}"));
+            for (k, col) in values.iter().enumerate() {
+                prop_assert!(
+                    same_value(&row[1 + k], &col[r]),
+                    "{}: exported {:?}, file {:?}", names[k], row[1 + k], col[r]
+                );
+            }
+        }
+    }
+}
