@@ -420,6 +420,8 @@ impl Store {
     /// a worker thread, not for a key press.
     pub fn count_answers(&self, q: &AnswerQuery) -> Result<i64> {
         let (cond, params) = condition(q)?;
+        // The coder (?1) is bound whether or not the filter uses it.
+        let cond = format!("?1 IS NOT NULL AND {cond}");
         match &q.regex {
             None => {
                 let sql = format!("SELECT count(*) FROM responses s WHERE {cond}");

@@ -64,7 +64,9 @@ fn event_loop(
             });
             state.counts_requested = state.counts_generation;
         }
-        terminal.draw(|f| render::render(f, state)).map_err(term_err)?;
+        terminal
+            .draw(|f| render::render(f, state))
+            .map_err(term_err)?;
         if state.quit || stop.load(Ordering::Relaxed) {
             return Ok(());
         }
@@ -78,11 +80,13 @@ fn event_loop(
                             column: m.column,
                             row: m.row,
                         }),
-                        MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => Some(Action::Scroll {
-                            column: m.column,
-                            row: m.row,
-                            down: m.kind == MouseEventKind::ScrollDown,
-                        }),
+                        MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+                            Some(Action::Scroll {
+                                column: m.column,
+                                row: m.row,
+                                down: m.kind == MouseEventKind::ScrollDown,
+                            })
+                        }
                         _ => None,
                     },
                     Event::Resize(w, h) => Some(Action::Resize(w, h)),
@@ -100,7 +104,10 @@ fn event_loop(
             match result {
                 Ok(counts) => update(state, Action::Counts(counts)),
                 Err(e) => {
-                    state.message = Some((format!("counting failed: {e}"), super::state::MsgKind::Error))
+                    state.message = Some((
+                        format!("counting failed: {e}"),
+                        super::state::MsgKind::Error,
+                    ))
                 }
             }
         }

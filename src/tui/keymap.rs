@@ -95,12 +95,17 @@ pub struct Key {
 
 impl Key {
     pub fn from_event(ev: &KeyEvent) -> Key {
-        let mut mods = ev.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
+        let mut mods =
+            ev.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
         let code = match ev.code {
             KeyCode::Char(c) => {
                 // The character already says whether Shift was held.
                 mods.remove(KeyModifiers::SHIFT);
-                KeyCode::Char(if mods.contains(KeyModifiers::CONTROL) { c.to_ascii_lowercase() } else { c })
+                KeyCode::Char(if mods.contains(KeyModifiers::CONTROL) {
+                    c.to_ascii_lowercase()
+                } else {
+                    c
+                })
             }
             KeyCode::BackTab => {
                 mods.remove(KeyModifiers::SHIFT);
@@ -133,7 +138,11 @@ impl Key {
         let mut chars = rest.chars();
         let code = match (chars.next(), chars.next()) {
             (Some(c), None) => {
-                let c = if mods.contains(KeyModifiers::CONTROL) { c.to_ascii_lowercase() } else { c };
+                let c = if mods.contains(KeyModifiers::CONTROL) {
+                    c.to_ascii_lowercase()
+                } else {
+                    c
+                };
                 mods.remove(KeyModifiers::SHIFT);
                 KeyCode::Char(c)
             }
@@ -159,7 +168,10 @@ impl Key {
         };
         // Shift-Tab is what terminals send as BackTab.
         if code == KeyCode::Tab && mods.contains(KeyModifiers::SHIFT) {
-            return Some(Key { code: KeyCode::BackTab, mods: mods - KeyModifiers::SHIFT });
+            return Some(Key {
+                code: KeyCode::BackTab,
+                mods: mods - KeyModifiers::SHIFT,
+            });
         }
         Some(Key { code, mods })
     }
@@ -378,7 +390,9 @@ impl Keymap {
                 if *c != ctx {
                     continue;
                 }
-                let Some(a) = self.bindings.get(&(*c, *k)) else { continue };
+                let Some(a) = self.bindings.get(&(*c, *k)) else {
+                    continue;
+                };
                 match rows.iter_mut().find(|(ra, _)| ra == a) {
                     Some((_, keys)) => keys.push(k.label()),
                     None => rows.push((a.clone(), vec![k.label()])),
@@ -432,7 +446,11 @@ impl Keymap {
                 Some(Action::from_name(&name).ok_or_else(|| {
                     Error::input(format!(
                         "{at}: unknown action {name:?}; the actions are none, {}",
-                        super::action::BINDABLE.iter().map(|(n, _, _)| *n).collect::<Vec<_>>().join(", ")
+                        super::action::BINDABLE
+                            .iter()
+                            .map(|(n, _, _)| *n)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ))
                 })?)
             };
@@ -514,9 +532,21 @@ mod tests {
         let map = Keymap::default();
         let with = ev(KeyCode::Char('J'), KeyModifiers::SHIFT);
         let without = ev(KeyCode::Char('J'), KeyModifiers::NONE);
-        assert_eq!(map.lookup(Context::Codebook, &with), Some(Action::MoveCodeDown));
-        assert_eq!(map.lookup(Context::Codebook, &without), Some(Action::MoveCodeDown));
-        assert_eq!(map.lookup(Context::Codebook, &ev(KeyCode::Char('j'), KeyModifiers::NONE)), Some(Action::Down));
+        assert_eq!(
+            map.lookup(Context::Codebook, &with),
+            Some(Action::MoveCodeDown)
+        );
+        assert_eq!(
+            map.lookup(Context::Codebook, &without),
+            Some(Action::MoveCodeDown)
+        );
+        assert_eq!(
+            map.lookup(
+                Context::Codebook,
+                &ev(KeyCode::Char('j'), KeyModifiers::NONE)
+            ),
+            Some(Action::Down)
+        );
     }
 
     #[test]
@@ -532,13 +562,36 @@ mod tests {
     #[test]
     fn a_key_file_rebinds_and_unbinds() {
         let mut map = Keymap::default();
-        let text = "# mine\n\"ctrl-z\" = \"undo\"\n[codebook]\nd = \"none\"\nX = delete_code # capital\n";
+        let text =
+            "# mine\n\"ctrl-z\" = \"undo\"\n[codebook]\nd = \"none\"\nX = delete_code # capital\n";
         map.apply_file(text, Path::new("keys.toml")).unwrap();
-        assert_eq!(map.lookup(Context::List, &ev(KeyCode::Char('z'), KeyModifiers::CONTROL)), Some(Action::Undo));
-        assert_eq!(map.lookup(Context::Codebook, &ev(KeyCode::Char('d'), KeyModifiers::NONE)), None);
-        assert_eq!(map.lookup(Context::Codebook, &ev(KeyCode::Char('X'), KeyModifiers::SHIFT)), Some(Action::DeleteCode));
+        assert_eq!(
+            map.lookup(
+                Context::List,
+                &ev(KeyCode::Char('z'), KeyModifiers::CONTROL)
+            ),
+            Some(Action::Undo)
+        );
+        assert_eq!(
+            map.lookup(
+                Context::Codebook,
+                &ev(KeyCode::Char('d'), KeyModifiers::NONE)
+            ),
+            None
+        );
+        assert_eq!(
+            map.lookup(
+                Context::Codebook,
+                &ev(KeyCode::Char('X'), KeyModifiers::SHIFT)
+            ),
+            Some(Action::DeleteCode)
+        );
         let help = map.help();
-        let codebook = &help.iter().find(|(c, _)| *c == Context::Codebook).unwrap().1;
+        let codebook = &help
+            .iter()
+            .find(|(c, _)| *c == Context::Codebook)
+            .unwrap()
+            .1;
         assert!(codebook.iter().any(|(k, _)| k == "X"), "{codebook:?}");
         assert!(!codebook.iter().any(|(k, _)| k == "d"));
     }
@@ -547,11 +600,20 @@ mod tests {
     fn a_bad_key_file_names_the_line() {
         let mut map = Keymap::default();
         let err = map
-            .apply_file("j = \"down\"\nk = \"fly\"\n", Path::new("/home/a/keys.toml"))
+            .apply_file(
+                "j = \"down\"\nk = \"fly\"\n",
+                Path::new("/home/a/keys.toml"),
+            )
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("/home/a/keys.toml:2: unknown action \"fly\""), "{err}");
-        let err = map.apply_file("[nowhere]\n", Path::new("k")).unwrap_err().to_string();
+        assert!(
+            err.starts_with("/home/a/keys.toml:2: unknown action \"fly\""),
+            "{err}"
+        );
+        let err = map
+            .apply_file("[nowhere]\n", Path::new("k"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("k:1: unknown section [nowhere]"), "{err}");
     }
 
@@ -562,7 +624,15 @@ mod tests {
         let n: usize = help.iter().map(|(_, rows)| rows.len()).sum();
         assert!(n > 60, "{n}");
         let global = &help.iter().find(|(c, _)| *c == Context::Global).unwrap().1;
-        assert!(global.iter().any(|(k, d)| k == "u" && d.starts_with("undo")));
-        assert!(global.iter().any(|(k, d)| k == "q Ctrl-c" && d.starts_with("quit")));
+        assert!(
+            global
+                .iter()
+                .any(|(k, d)| k == "u" && d.starts_with("undo"))
+        );
+        assert!(
+            global
+                .iter()
+                .any(|(k, d)| k == "q Ctrl-c" && d.starts_with("quit"))
+        );
     }
 }

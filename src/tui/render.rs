@@ -37,7 +37,11 @@ struct Painter<'a> {
 
 impl Painter<'_> {
     fn fg(&self, c: Color) -> Style {
-        if self.state.color { Style::default().fg(c) } else { Style::default() }
+        if self.state.color {
+            Style::default().fg(c)
+        } else {
+            Style::default()
+        }
     }
 
     fn code_style(&self, id: i64) -> Style {
@@ -88,7 +92,11 @@ fn push_fit(spans: &mut Vec<Span<'static>>, text: &str, style: Style, room: usiz
     let mut used = 0;
     let mut out = String::new();
     for g in text.graphemes(true) {
-        let g = if g == "\n" || g == "\t" || g == "\r\n" { " " } else { g };
+        let g = if g == "\n" || g == "\t" || g == "\r\n" {
+            " "
+        } else {
+            g
+        };
         let w = g.width();
         if used + w > room {
             break;
@@ -119,7 +127,11 @@ fn render_list(frame: &mut Frame<'_>, p: &Painter<'_>, area: Rect) {
     let s = p.state;
     let title = match &s.counts {
         Some(c) => {
-            let t = format!(" Answers · {} of {} shown ", thousands(c.shown), thousands(c.total));
+            let t = format!(
+                " Answers · {} of {} shown ",
+                thousands(c.shown),
+                thousands(c.total)
+            );
             if t.width() + 2 <= area.width as usize {
                 t
             } else {
@@ -139,14 +151,28 @@ fn render_list(frame: &mut Frame<'_>, p: &Painter<'_>, area: Rect) {
     let h = inner.height as usize;
     let visible = &s.list.rows[s.list.offset.min(s.list.rows.len())..];
     let visible = &visible[..visible.len().min(h)];
-    let id_w = visible.iter().map(|r| r.ext_id.width()).max().unwrap_or(0).min(12);
+    let id_w = visible
+        .iter()
+        .map(|r| r.ext_id.width())
+        .max()
+        .unwrap_or(0)
+        .min(12);
     let q_w = visible
         .iter()
-        .map(|r| s.question_short.get(&r.question_id).map_or(0, |q| q.width()))
+        .map(|r| {
+            s.question_short
+                .get(&r.question_id)
+                .map_or(0, |q| q.width())
+        })
         .max()
         .unwrap_or(0)
         .min(if inner.width < 50 { 6 } else { 14 });
-    let codes_w = visible.iter().map(|r| r.code_ids.len()).max().unwrap_or(0).clamp(1, 4);
+    let codes_w = visible
+        .iter()
+        .map(|r| r.code_ids.len())
+        .max()
+        .unwrap_or(0)
+        .clamp(1, 4);
     let mut lines = Vec::new();
     for (k, row) in visible.iter().enumerate() {
         let index = s.list.offset + k;
@@ -161,18 +187,31 @@ fn render_list(frame: &mut Frame<'_>, p: &Painter<'_>, area: Rect) {
         spans.push(Span::raw(" "));
         spans.push(Span::raw(pad(&row.ext_id, id_w)));
         spans.push(Span::raw(" "));
-        let q = s.question_short.get(&row.question_id).map_or("", String::as_str);
-        spans.push(Span::styled(pad(q, q_w), Style::default().add_modifier(Modifier::DIM)));
+        let q = s
+            .question_short
+            .get(&row.question_id)
+            .map_or("", String::as_str);
+        spans.push(Span::styled(
+            pad(q, q_w),
+            Style::default().add_modifier(Modifier::DIM),
+        ));
         spans.push(Span::raw(" "));
         let mut codes_used = 0;
         for id in row.code_ids.iter().take(codes_w) {
-            spans.push(Span::styled(s.mark_label(*id), p.code_style(*id).add_modifier(Modifier::BOLD)));
+            spans.push(Span::styled(
+                s.mark_label(*id),
+                p.code_style(*id).add_modifier(Modifier::BOLD),
+            ));
             codes_used += 1;
         }
         spans.push(Span::raw(" ".repeat(codes_w - codes_used + 1)));
         let used: usize = spans.iter().map(|s| s.content.width()).sum();
         let room = (inner.width as usize).saturating_sub(used);
-        let snippet = if row.is_empty { "(empty)".to_string() } else { row.snippet.replace('\n', " ") };
+        let snippet = if row.is_empty {
+            "(empty)".to_string()
+        } else {
+            row.snippet.replace('\n', " ")
+        };
         push_snippet(&mut spans, p, &snippet, room);
         let mut line = Line::from(spans);
         if selected {
@@ -219,18 +258,28 @@ fn match_style(p: &Painter<'_>) -> Style {
 
 fn render_codebook(frame: &mut Frame<'_>, p: &Painter<'_>, area: Rect) {
     let s = p.state;
-    let block = p.block(" Codebook · times I used it ".into(), s.focus == Focus::Codebook && s.popup.is_none());
+    let block = p.block(
+        " Codebook · times I used it ".into(),
+        s.focus == Focus::Codebook && s.popup.is_none(),
+    );
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if s.codes.is_empty() {
         frame.render_widget(
-            Paragraph::new("The codebook is empty. Tab here and press a to add a code.").wrap(Wrap { trim: true }),
+            Paragraph::new("The codebook is empty. Tab here and press a to add a code.")
+                .wrap(Wrap { trim: true }),
             inner,
         );
         return;
     }
     let mut lines = Vec::new();
-    for (i, c) in s.codes.iter().enumerate().skip(s.code_offset).take(inner.height as usize) {
+    for (i, c) in s
+        .codes
+        .iter()
+        .enumerate()
+        .skip(s.code_offset)
+        .take(inner.height as usize)
+    {
         let mut spans = vec![Span::raw("  ".repeat(c.level))];
         if c.codable {
             spans.push(Span::styled("■", p.code_style(c.id)));
@@ -244,16 +293,25 @@ fn render_codebook(frame: &mut Frame<'_>, p: &Painter<'_>, area: Rect) {
         ));
         spans.push(Span::raw(" "));
         let count = if c.codable {
-            s.counts.as_ref().map_or(String::new(), |k| k.usage.get(&c.id).copied().unwrap_or(0).to_string())
+            s.counts.as_ref().map_or(String::new(), |k| {
+                k.usage.get(&c.id).copied().unwrap_or(0).to_string()
+            })
         } else {
             String::new()
         };
         let used: usize = spans.iter().map(|s| s.content.width()).sum();
         let room = (inner.width as usize).saturating_sub(used + count.width() + 1);
-        let name_style = if c.codable { Style::default() } else { Style::default().add_modifier(Modifier::BOLD) };
+        let name_style = if c.codable {
+            Style::default()
+        } else {
+            Style::default().add_modifier(Modifier::BOLD)
+        };
         let left = push_fit(&mut spans, &c.name, name_style, room);
         spans.push(Span::raw(" ".repeat(left + 1)));
-        spans.push(Span::styled(count, Style::default().add_modifier(Modifier::DIM)));
+        spans.push(Span::styled(
+            count,
+            Style::default().add_modifier(Modifier::DIM),
+        ));
         let mut line = Line::from(spans);
         if i == s.code_selected {
             line = line.patch_style(if s.focus == Focus::Codebook {
@@ -289,24 +347,50 @@ fn render_answer(frame: &mut Frame<'_>, p: &Painter<'_>, area: Rect) {
     frame.render_widget(block, area);
     let w = inner.width as usize;
     let mut header: Vec<Line> = Vec::new();
-    // 1: the question as asked.
-    let mut spans = Vec::new();
-    push_fit(
-        &mut spans,
-        d.question_label.as_deref().unwrap_or(&d.question),
-        Style::default().add_modifier(Modifier::ITALIC | Modifier::DIM),
-        w,
-    );
-    header.push(Line::from(spans));
-    // 2: the respondent's variables.
     let vars: Vec<String> = ans
         .values
         .iter()
         .map(|(n, v)| format!("{n} {}", v.as_deref().unwrap_or("NA")))
         .collect();
-    let mut spans = Vec::new();
-    push_fit(&mut spans, &vars.join(" · "), Style::default().fg_if(s.color, Color::Cyan), w);
-    header.push(Line::from(spans));
+    let var_style = Style::default().fg_if(s.color, Color::Cyan);
+    // 1: the question as asked, when the survey gave its text (the title names the column);
+    // otherwise the respondent's variables get two lines.
+    let mut var_lines = 1;
+    match d.question_label.as_deref() {
+        Some(label) => {
+            let mut spans = Vec::new();
+            push_fit(
+                &mut spans,
+                label,
+                Style::default().add_modifier(Modifier::ITALIC | Modifier::DIM),
+                w,
+            );
+            header.push(Line::from(spans));
+        }
+        None => var_lines = 2,
+    }
+    // 2: the respondent's variables, as many as fit, whole.
+    let mut rest: &[String] = &vars;
+    for k in 0..var_lines {
+        let mut line = String::new();
+        let mut taken = 0;
+        for v in rest {
+            let add = if line.is_empty() {
+                v.clone()
+            } else {
+                format!(" · {v}")
+            };
+            if line.width() + add.width() > w && !line.is_empty() && k + 1 < var_lines {
+                break;
+            }
+            line.push_str(&add);
+            taken += 1;
+        }
+        rest = &rest[taken..];
+        let mut spans = Vec::new();
+        push_fit(&mut spans, &line, var_style, w);
+        header.push(Line::from(spans));
+    }
     // 3: review mark and the codes applied.
     header.push(codes_line(p, ans, w));
     let hh = (ANSWER_HEADER_LINES as usize).min(inner.height as usize);
@@ -315,10 +399,19 @@ fn render_answer(frame: &mut Frame<'_>, p: &Painter<'_>, area: Rect) {
         Rect::new(inner.x, inner.y, inner.width, hh as u16),
     );
     let text_area = s.areas().text();
-    let text_area = Rect::new(text_area.x, text_area.y, text_area.width.min(inner.width), text_area.height);
+    let text_area = Rect::new(
+        text_area.x,
+        text_area.y,
+        text_area.width.min(inner.width),
+        text_area.height,
+    );
     let mut lines = text_lines(p, ans);
     lines.extend(extra_lines(p, ans, w));
-    let visible: Vec<Line> = lines.into_iter().skip(s.text.scroll).take(text_area.height as usize).collect();
+    let visible: Vec<Line> = lines
+        .into_iter()
+        .skip(s.text.scroll)
+        .take(text_area.height as usize)
+        .collect();
     frame.render_widget(Paragraph::new(visible), text_area);
 }
 
@@ -339,7 +432,10 @@ fn codes_line(p: &Painter<'_>, ans: &Answer, width: usize) -> Line<'static> {
     let d = &ans.detail;
     let mut spans = Vec::new();
     if d.reviewed {
-        spans.push(Span::styled("✓ reviewed", p.fg(REVIEWED).add_modifier(Modifier::BOLD)));
+        spans.push(Span::styled(
+            "✓ reviewed",
+            p.fg(REVIEWED).add_modifier(Modifier::BOLD),
+        ));
     } else {
         spans.push(Span::styled("· not reviewed", p.fg(NOT_REVIEWED)));
     }
@@ -371,13 +467,31 @@ fn codes_line(p: &Painter<'_>, ans: &Answer, width: usize) -> Line<'static> {
             None => name.to_string(),
         };
         let sep = if name.is_empty() { "" } else { " " };
-        if whole { format!(" [{label}{sep}{name}]") } else { format!(" [‥]{label}{sep}{name}") }
+        if whole {
+            format!(" [{label}{sep}{name}]")
+        } else {
+            format!(" [‥]{label}{sep}{name}")
+        }
     };
-    let fits = |n: Option<usize>| chips.iter().map(|(id, w)| chip(*id, *w, n).width()).sum::<usize>() <= room;
-    let name_len = [None, Some(12), Some(6), Some(0)].into_iter().find(|n| fits(*n)).unwrap_or(Some(0));
+    let fits = |n: Option<usize>| {
+        chips
+            .iter()
+            .map(|(id, w)| chip(*id, *w, n).width())
+            .sum::<usize>()
+            <= room
+    };
+    let name_len = [None, Some(16), Some(12), Some(9), Some(6), Some(0)]
+        .into_iter()
+        .find(|n| fits(*n))
+        .unwrap_or(Some(0));
     let mut left = room;
     for (id, whole) in &chips {
-        left = push_fit(&mut spans, &chip(*id, *whole, name_len), p.code_style(*id).add_modifier(Modifier::BOLD), left);
+        left = push_fit(
+            &mut spans,
+            &chip(*id, *whole, name_len),
+            p.code_style(*id).add_modifier(Modifier::BOLD),
+            left,
+        );
     }
     Line::from(spans)
 }
@@ -386,10 +500,19 @@ fn codes_line(p: &Painter<'_>, ans: &Answer, width: usize) -> Line<'static> {
 /// and the cursor.
 fn text_lines(p: &Painter<'_>, ans: &Answer) -> Vec<Line<'static>> {
     let s = p.state;
-    let Some(layout) = s.text_layout() else { return Vec::new() };
+    let Some(layout) = s.text_layout() else {
+        return Vec::new();
+    };
     if ans.graphemes.is_empty() || ans.detail.is_empty {
-        let shown = if ans.graphemes.is_empty() { "(empty answer)".to_string() } else { format!("(empty answer: {:?})", ans.detail.text) };
-        return vec![Line::styled(shown, Style::default().add_modifier(Modifier::DIM))];
+        let shown = if ans.graphemes.is_empty() {
+            "(empty answer)".to_string()
+        } else {
+            format!("(empty answer: {:?})", ans.detail.text)
+        };
+        return vec![Line::styled(
+            shown,
+            Style::default().add_modifier(Modifier::DIM),
+        )];
     }
     let text = &ans.detail.text;
     let gs = &ans.graphemes;
@@ -427,15 +550,24 @@ fn text_lines(p: &Painter<'_>, ans: &Answer) -> Vec<Line<'static>> {
                         let g = &gs[*i];
                         if g.is_newline {
                             return if show_cursor && *i == s.text.cursor {
-                                Some(Span::styled(" ", Style::default().add_modifier(Modifier::REVERSED)))
+                                Some(Span::styled(
+                                    " ",
+                                    Style::default().add_modifier(Modifier::REVERSED),
+                                ))
                             } else {
                                 None
                             };
                         }
-                        let content = if &text[g.bytes.0..g.bytes.1] == "\t" { "    ".to_string() } else { text[g.bytes.0..g.bytes.1].to_string() };
+                        let content = if &text[g.bytes.0..g.bytes.1] == "\t" {
+                            "    ".to_string()
+                        } else {
+                            text[g.bytes.0..g.bytes.1].to_string()
+                        };
                         let mut style = Style::default();
                         if let Some((code, _)) = coded[*i] {
-                            style = style.patch(p.code_style(code)).add_modifier(Modifier::UNDERLINED);
+                            style = style
+                                .patch(p.code_style(code))
+                                .add_modifier(Modifier::UNDERLINED);
                         }
                         if matched[*i] {
                             style = style.patch(match_style(p));
@@ -446,7 +578,9 @@ fn text_lines(p: &Painter<'_>, ans: &Answer) -> Vec<Line<'static>> {
                         if show_cursor && *i == s.text.cursor {
                             // The cursor shows inside a selection too: reversed back, underlined.
                             style = if selection.is_some() {
-                                style.remove_modifier(Modifier::REVERSED).add_modifier(Modifier::UNDERLINED | Modifier::BOLD)
+                                style
+                                    .remove_modifier(Modifier::REVERSED)
+                                    .add_modifier(Modifier::UNDERLINED | Modifier::BOLD)
                             } else {
                                 style.add_modifier(Modifier::REVERSED)
                             };
@@ -455,11 +589,13 @@ fn text_lines(p: &Painter<'_>, ans: &Answer) -> Vec<Line<'static>> {
                     }
                     Cell::Open(k) => Some(Span::styled(
                         "[",
-                        p.code_style(layout.mark_codes[*k]).add_modifier(Modifier::BOLD),
+                        p.code_style(layout.mark_codes[*k])
+                            .add_modifier(Modifier::BOLD),
                     )),
                     Cell::Close(k, label) => Some(Span::styled(
                         format!("]{label}"),
-                        p.code_style(layout.mark_codes[*k]).add_modifier(Modifier::BOLD),
+                        p.code_style(layout.mark_codes[*k])
+                            .add_modifier(Modifier::BOLD),
                     )),
                 })
                 .collect();
@@ -475,7 +611,10 @@ fn extra_lines(p: &Painter<'_>, ans: &Answer, width: usize) -> Vec<Line<'static>
     let mut out = Vec::new();
     if !d.memo.is_empty() {
         out.push(Line::raw(""));
-        out.push(Line::styled("Memo (m edits):", Style::default().add_modifier(Modifier::BOLD)));
+        out.push(Line::styled(
+            "Memo (m edits):",
+            Style::default().add_modifier(Modifier::BOLD),
+        ));
         for l in d.memo.lines() {
             for chunk in wrap_plain(l, width) {
                 out.push(Line::raw(chunk));
@@ -489,10 +628,15 @@ fn extra_lines(p: &Painter<'_>, ans: &Answer, width: usize) -> Vec<Line<'static>
             Style::default().add_modifier(Modifier::BOLD),
         ));
         if d.others.is_empty() {
-            out.push(Line::styled("  none coded this answer", Style::default().add_modifier(Modifier::DIM)));
+            out.push(Line::styled(
+                "  none coded this answer",
+                Style::default().add_modifier(Modifier::DIM),
+            ));
         }
         for o in &d.others {
-            let name = s.code_by_id(o.coding.code_id).map_or("?", |c| c.name.as_str());
+            let name = s
+                .code_by_id(o.coding.code_id)
+                .map_or("?", |c| c.name.as_str());
             let label = s.mark_label(o.coding.code_id);
             let what = match (o.coding.start, o.coding.end) {
                 (Some(a), Some(b)) => {
@@ -502,9 +646,17 @@ fn extra_lines(p: &Painter<'_>, ans: &Answer, width: usize) -> Vec<Line<'static>
                 _ => "whole answer".to_string(),
             };
             let mut spans = vec![Span::raw(format!("  {} ", o.coder))];
-            spans.push(Span::styled(format!("[{label} {name}]"), p.code_style(o.coding.code_id)));
+            spans.push(Span::styled(
+                format!("[{label} {name}]"),
+                p.code_style(o.coding.code_id),
+            ));
             let used: usize = spans.iter().map(|s| s.content.width()).sum();
-            push_fit(&mut spans, &format!(" {what}"), Style::default().add_modifier(Modifier::DIM), width.saturating_sub(used));
+            push_fit(
+                &mut spans,
+                &format!(" {what}"),
+                Style::default().add_modifier(Modifier::DIM),
+                width.saturating_sub(used),
+            );
             out.push(Line::from(spans));
         }
     }
@@ -532,21 +684,34 @@ fn wrap_plain(text: &str, width: usize) -> Vec<String> {
 
 fn render_status(frame: &mut Frame<'_>, p: &Painter<'_>, area: Rect) {
     let s = p.state;
-    let mut spans = vec![Span::styled(format!(" {} ", s.coder), Style::default().add_modifier(Modifier::BOLD | Modifier::REVERSED))];
+    let mut spans = vec![Span::styled(
+        format!(" {} ", s.coder),
+        Style::default().add_modifier(Modifier::BOLD | Modifier::REVERSED),
+    )];
     let reviewed = match &s.counts {
-        Some(c) => format!(" reviewed {} of {} ", thousands(c.reviewed), thousands(c.total)),
+        Some(c) => format!(
+            " reviewed {} of {} ",
+            thousands(c.reviewed),
+            thousands(c.total)
+        ),
         None => " reviewed … ".to_string(),
     };
     spans.push(Span::raw(reviewed));
     spans.push(Span::raw("│ "));
-    spans.push(Span::styled(s.filter_label(), Style::default().add_modifier(Modifier::ITALIC)));
+    spans.push(Span::styled(
+        s.filter_label(),
+        Style::default().add_modifier(Modifier::ITALIC),
+    ));
     spans.push(Span::raw(" │ "));
     let used: usize = spans.iter().map(|s| s.content.width()).sum();
     let room = (area.width as usize).saturating_sub(used);
     match &s.message {
         Some((msg, MsgKind::Error)) => {
             let style = if s.color {
-                Style::default().bg(ERROR_BG).fg(Color::White).add_modifier(Modifier::BOLD)
+                Style::default()
+                    .bg(ERROR_BG)
+                    .fg(Color::White)
+                    .add_modifier(Modifier::BOLD)
             } else {
                 Style::default().add_modifier(Modifier::BOLD | Modifier::REVERSED)
             };
@@ -556,7 +721,12 @@ fn render_status(frame: &mut Frame<'_>, p: &Painter<'_>, area: Rect) {
             push_fit(&mut spans, msg, p.fg(REVIEWED), room);
         }
         None => {
-            push_fit(&mut spans, &hints(s), Style::default().add_modifier(Modifier::DIM), room);
+            push_fit(
+                &mut spans,
+                &hints(s),
+                Style::default().add_modifier(Modifier::DIM),
+                room,
+            );
         }
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
@@ -573,12 +743,18 @@ fn hints(s: &State) -> String {
     let mut items: Vec<(Option<String>, &str)> = vec![(key(Context::Global, Action::Help), "help")];
     match s.focus {
         Focus::List => {
-            items.push((key(Context::Global, Action::ToggleCode(1)).map(|_| "1-9".into()), "code"));
+            items.push((
+                key(Context::Global, Action::ToggleCode(1)).map(|_| "1-9".into()),
+                "code",
+            ));
             items.push((key(Context::Global, Action::NextUnreviewed), "next to do"));
         }
         Focus::Text => {
             items.push((key(Context::Global, Action::Select), "select"));
-            items.push((key(Context::Global, Action::ToggleCode(1)).map(|_| "1-9".into()), "code"));
+            items.push((
+                key(Context::Global, Action::ToggleCode(1)).map(|_| "1-9".into()),
+                "code",
+            ));
         }
         Focus::Codebook => {
             items.push((key(Context::Codebook, Action::AddCode), "add"));
@@ -600,7 +776,12 @@ fn hints(s: &State) -> String {
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);
     let h = height.min(area.height);
-    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
 }
 
 fn popup_block(title: String, p: &Painter<'_>) -> Block<'static> {
@@ -613,7 +794,10 @@ fn popup_block(title: String, p: &Painter<'_>) -> Block<'static> {
 }
 
 fn hint_line(text: &str) -> Line<'static> {
-    Line::styled(text.to_string(), Style::default().add_modifier(Modifier::DIM))
+    Line::styled(
+        text.to_string(),
+        Style::default().add_modifier(Modifier::DIM),
+    )
 }
 
 fn render_popup(frame: &mut Frame<'_>, p: &Painter<'_>, popup: &Popup) {
@@ -621,25 +805,40 @@ fn render_popup(frame: &mut Frame<'_>, p: &Painter<'_>, popup: &Popup) {
     let full = frame.area();
     match popup {
         Popup::Help { scroll } => {
-            let area = centered(full, full.width.saturating_sub(4).min(100), full.height.saturating_sub(2));
+            let area = centered(
+                full,
+                full.width.saturating_sub(4).min(100),
+                full.height.saturating_sub(2),
+            );
             frame.render_widget(Clear, area);
-            let block = popup_block(" Keys · from the key map (Esc closes, j/k scroll) ".into(), p);
+            let block = popup_block(
+                " Keys · from the key map (Esc closes, j/k scroll) ".into(),
+                p,
+            );
             let inner = block.inner(area);
             frame.render_widget(block, area);
             let mut lines = Vec::new();
             let key_w = 16;
             for (ctx, rows) in s.keymap.help() {
-                lines.push(Line::styled(ctx.title().to_string(), Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED)));
+                lines.push(Line::styled(
+                    ctx.title().to_string(),
+                    Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+                ));
                 for (keys, desc) in rows {
-                    let mut spans = vec![Span::styled(format!("  {}", pad(&keys, key_w)), Style::default().add_modifier(Modifier::BOLD))];
+                    let mut spans = vec![Span::styled(
+                        format!("  {}", pad(&keys, key_w)),
+                        Style::default().add_modifier(Modifier::BOLD),
+                    )];
                     let room = (inner.width as usize).saturating_sub(key_w + 3);
                     push_fit(&mut spans, &format!(" {desc}"), Style::default(), room);
                     lines.push(Line::from(spans));
                 }
                 lines.push(Line::raw(""));
             }
-            let file = super::keymap::user_file().map_or("(no home folder)".into(), |f| f.display().to_string());
-            lines.push(Line::raw("Change keys in a key file (lines like  ctrl-z = \"undo\"  under"));
+            let file = &s.key_file;
+            lines.push(Line::raw(
+                "Change keys in a key file (lines like  ctrl-z = \"undo\"  under",
+            ));
             lines.push(Line::raw("[global], [list], [text], [codebook], ...):"));
             lines.push(Line::raw(format!("  {file}")));
             let max = lines.len().saturating_sub(inner.height as usize);
@@ -648,7 +847,11 @@ fn render_popup(frame: &mut Frame<'_>, p: &Painter<'_>, popup: &Popup) {
         }
         Popup::Details { code, memo } => {
             let Some(c) = s.codes.get(*code) else { return };
-            let area = centered(full, full.width.saturating_sub(6).min(90), full.height.saturating_sub(4));
+            let area = centered(
+                full,
+                full.width.saturating_sub(6).min(90),
+                full.height.saturating_sub(4),
+            );
             frame.render_widget(Clear, area);
             let block = popup_block(format!(" {} (Esc closes) ", c.name), p);
             let inner = block.inner(area);
@@ -659,8 +862,14 @@ fn render_popup(frame: &mut Frame<'_>, p: &Painter<'_>, popup: &Popup) {
                     "shortcut {} · colour {} · {}{}",
                     c.shortcut.as_deref().unwrap_or("none"),
                     c.color.as_deref().unwrap_or("none"),
-                    if c.codable { "can be applied" } else { "groups other codes" },
-                    c.parent.as_ref().map_or(String::new(), |p| format!(" · under {p}")),
+                    if c.codable {
+                        "can be applied"
+                    } else {
+                        "groups other codes"
+                    },
+                    c.parent
+                        .as_ref()
+                        .map_or(String::new(), |p| format!(" · under {p}")),
                 )),
             ])];
             for (label, value) in [
@@ -670,8 +879,15 @@ fn render_popup(frame: &mut Frame<'_>, p: &Painter<'_>, popup: &Popup) {
                 ("Example", &c.example),
                 ("My memo", memo),
             ] {
-                lines.push(Line::styled(label.to_string(), Style::default().add_modifier(Modifier::BOLD)));
-                let v = if value.is_empty() { "—" } else { value.as_str() };
+                lines.push(Line::styled(
+                    label.to_string(),
+                    Style::default().add_modifier(Modifier::BOLD),
+                ));
+                let v = if value.is_empty() {
+                    "—"
+                } else {
+                    value.as_str()
+                };
                 for l in v.lines() {
                     for chunk in wrap_plain(l, inner.width as usize - 2) {
                         lines.push(Line::raw(format!("  {chunk}")));
@@ -680,9 +896,16 @@ fn render_popup(frame: &mut Frame<'_>, p: &Painter<'_>, popup: &Popup) {
             }
             frame.render_widget(Paragraph::new(lines), inner);
         }
-        Popup::Finder { purpose, input, matches, selected } => {
+        Popup::Finder {
+            purpose,
+            input,
+            matches,
+            selected,
+        } => {
             let title = match purpose {
-                FinderPurpose::Apply(Some(_)) => " Apply a code to the selected segment ".to_string(),
+                FinderPurpose::Apply(Some(_)) => {
+                    " Apply a code to the selected segment ".to_string()
+                }
                 FinderPurpose::Apply(None) => " Apply a code to the answer ".to_string(),
                 FinderPurpose::MergeInto(from) => format!(
                     " Merge {} into … ",
@@ -698,7 +921,10 @@ fn render_popup(frame: &mut Frame<'_>, p: &Painter<'_>, popup: &Popup) {
             let inner = block.inner(area);
             frame.render_widget(block, area);
             frame.render_widget(Paragraph::new("›"), Rect::new(inner.x, inner.y, 2, 1));
-            frame.render_widget(input, Rect::new(inner.x + 2, inner.y, inner.width.saturating_sub(2), 1));
+            frame.render_widget(
+                input,
+                Rect::new(inner.x + 2, inner.y, inner.width.saturating_sub(2), 1),
+            );
             let list_h = inner.height.saturating_sub(3) as usize;
             let first = selected.saturating_sub(list_h.saturating_sub(1));
             let mut lines = Vec::new();
@@ -706,11 +932,17 @@ fn render_popup(frame: &mut Frame<'_>, p: &Painter<'_>, popup: &Popup) {
                 let c = &s.codes[ci];
                 let mut spans = vec![
                     Span::styled("■ ", p.code_style(c.id)),
-                    Span::styled(format!("{} ", c.shortcut.as_deref().unwrap_or(" ")), Style::default().add_modifier(Modifier::BOLD)),
+                    Span::styled(
+                        format!("{} ", c.shortcut.as_deref().unwrap_or(" ")),
+                        Style::default().add_modifier(Modifier::BOLD),
+                    ),
                     Span::raw(c.name.clone()),
                 ];
                 if let Some(parent) = &c.parent {
-                    spans.push(Span::styled(format!("  ({parent})"), Style::default().add_modifier(Modifier::DIM)));
+                    spans.push(Span::styled(
+                        format!("  ({parent})"),
+                        Style::default().add_modifier(Modifier::DIM),
+                    ));
                 }
                 let mut line = Line::from(spans);
                 if k == *selected {
@@ -721,14 +953,34 @@ fn render_popup(frame: &mut Frame<'_>, p: &Painter<'_>, popup: &Popup) {
             if matches.is_empty() {
                 lines.push(hint_line("no code matches"));
             }
-            frame.render_widget(Paragraph::new(lines), Rect::new(inner.x, inner.y + 1, inner.width, list_h as u16));
             frame.render_widget(
-                Paragraph::new(hint_line("type to search · ↑↓ choose · Enter apply · Esc close")),
-                Rect::new(inner.x, inner.y + inner.height.saturating_sub(1), inner.width, 1),
+                Paragraph::new(lines),
+                Rect::new(inner.x, inner.y + 1, inner.width, list_h as u16),
+            );
+            frame.render_widget(
+                Paragraph::new(hint_line(
+                    "type to search · ↑↓ choose · Enter apply · Esc close",
+                )),
+                Rect::new(
+                    inner.x,
+                    inner.y + inner.height.saturating_sub(1),
+                    inner.width,
+                    1,
+                ),
             );
         }
-        Popup::Menu { title, items, selected } => {
-            let w = items.iter().map(|i| i.label.width()).max().unwrap_or(10).max(title.width()) as u16 + 8;
+        Popup::Menu {
+            title,
+            items,
+            selected,
+        } => {
+            let w = items
+                .iter()
+                .map(|i| i.label.width())
+                .max()
+                .unwrap_or(10)
+                .max(title.width()) as u16
+                + 8;
             let h = items.len() as u16 + 3;
             let area = centered(full, w, h.min(full.height));
             frame.render_widget(Clear, area);
@@ -743,8 +995,16 @@ fn render_popup(frame: &mut Frame<'_>, p: &Painter<'_>, popup: &Popup) {
                 .skip(first)
                 .take(list_h)
                 .map(|(i, item)| {
-                    let l = Line::raw(format!("{} {}", if i == *selected { "›" } else { " " }, item.label));
-                    if i == *selected { l.patch_style(Style::default().add_modifier(Modifier::REVERSED)) } else { l }
+                    let l = Line::raw(format!(
+                        "{} {}",
+                        if i == *selected { "›" } else { " " },
+                        item.label
+                    ));
+                    if i == *selected {
+                        l.patch_style(Style::default().add_modifier(Modifier::REVERSED))
+                    } else {
+                        l
+                    }
                 })
                 .collect();
             lines.push(hint_line("j/k choose · Enter ok · Esc close"));
@@ -760,44 +1020,96 @@ fn render_popup(frame: &mut Frame<'_>, p: &Painter<'_>, popup: &Popup) {
             frame.render_widget(block, area);
             let mut lines: Vec<Line> = body.into_iter().map(Line::raw).collect();
             lines.push(Line::raw(""));
-            lines.push(Line::styled("y yes · n no", Style::default().add_modifier(Modifier::BOLD)));
+            lines.push(Line::styled(
+                "y yes · n no",
+                Style::default().add_modifier(Modifier::BOLD),
+            ));
             frame.render_widget(Paragraph::new(lines).alignment(Alignment::Left), inner);
         }
         Popup::Memo { input, .. } => {
-            let (ext, q) = s.answer.as_ref().map_or(("", ""), |a| (a.detail.ext_id.as_str(), a.detail.question.as_str()));
-            let area = centered(full, (full.width * 4 / 5).max(40), (full.height * 3 / 5).max(8));
+            let (ext, q) = s.answer.as_ref().map_or(("", ""), |a| {
+                (a.detail.ext_id.as_str(), a.detail.question.as_str())
+            });
+            let area = centered(
+                full,
+                (full.width * 4 / 5).max(40),
+                (full.height * 3 / 5).max(8),
+            );
             frame.render_widget(Clear, area);
             let block = popup_block(format!(" Memo on {ext} · {q} "), p);
             let inner = block.inner(area);
             frame.render_widget(block, area);
-            frame.render_widget(input, Rect::new(inner.x, inner.y, inner.width, inner.height.saturating_sub(1)));
+            frame.render_widget(
+                input,
+                Rect::new(
+                    inner.x,
+                    inner.y,
+                    inner.width,
+                    inner.height.saturating_sub(1),
+                ),
+            );
             frame.render_widget(
                 Paragraph::new(hint_line("Ctrl-S save · Enter new line · Esc cancel")),
-                Rect::new(inner.x, inner.y + inner.height.saturating_sub(1), inner.width, 1),
+                Rect::new(
+                    inner.x,
+                    inner.y + inner.height.saturating_sub(1),
+                    inner.width,
+                    1,
+                ),
             );
         }
-        Popup::Form { kind, fields, focus, error, .. } => {
+        Popup::Form {
+            kind,
+            fields,
+            focus,
+            error,
+            ..
+        } => {
             let title = match kind {
                 FormKind::Add => " Add a code ".to_string(),
-                FormKind::Rename(id) => format!(" Rename {} ", s.code_by_id(*id).map_or("?", |c| c.name.as_str())),
-                FormKind::Edit(id) => format!(" Edit {} ", s.code_by_id(*id).map_or("?", |c| c.name.as_str())),
+                FormKind::Rename(id) => format!(
+                    " Rename {} ",
+                    s.code_by_id(*id).map_or("?", |c| c.name.as_str())
+                ),
+                FormKind::Edit(id) => format!(
+                    " Edit {} ",
+                    s.code_by_id(*id).map_or("?", |c| c.name.as_str())
+                ),
             };
-            let area = centered(full, (full.width * 4 / 5).max(40), full.height.saturating_sub(2));
+            let area = centered(
+                full,
+                (full.width * 4 / 5).max(40),
+                full.height.saturating_sub(2),
+            );
             let singles = fields.iter().filter(|f| !f.multiline).count() as u16;
             let multis = fields.len() as u16 - singles;
-            let inner_h = area.height.saturating_sub(2);
-            let fixed = singles * 3 + 2;
-            let multi_h = inner_h.saturating_sub(fixed).checked_div(multis).map_or(0, |h| h.clamp(3, 8));
-            let needed = singles * 3 + multis * multi_h + 2 + 2;
-            let area = centered(full, area.width, needed.min(full.height));
+            // Fields, then a line for an error and one for the keys.
+            let avail = area.height.saturating_sub(2 + 2);
+            let multi_h = avail
+                .saturating_sub(singles * 3)
+                .checked_div(multis)
+                .map_or(0, |h| h.clamp(4, 8));
+            let heights: Vec<u16> = fields
+                .iter()
+                .map(|f| if f.multiline { multi_h } else { 3 })
+                .collect();
+            let total: u16 = heights.iter().sum();
+            let area = centered(full, area.width, (total.min(avail) + 4).min(full.height));
             frame.render_widget(Clear, area);
-            let block = popup_block(title, p);
+            // On a small screen the form scrolls so that the field being written is visible.
+            let avail = area.height.saturating_sub(4);
+            let mut first = 0;
+            while first < *focus && heights[first..=*focus].iter().sum::<u16>() > avail {
+                first += 1;
+            }
+            let shown = format!("{title}· field {} of {} ", focus + 1, fields.len());
+            let block = popup_block(if total > avail { shown } else { title }, p);
             let inner = block.inner(area);
             frame.render_widget(block, area);
             let mut y = inner.y;
-            for (i, f) in fields.iter().enumerate() {
-                let h = if f.multiline { multi_h } else { 3 };
-                if y + h > inner.y + inner.height.saturating_sub(2) {
+            for (i, f) in fields.iter().enumerate().skip(first) {
+                let h = heights[i];
+                if y + h > inner.y + avail {
                     break;
                 }
                 let b = if i == *focus {
@@ -808,7 +1120,9 @@ fn render_popup(frame: &mut Frame<'_>, p: &Painter<'_>, popup: &Popup) {
                         .title(format!(" {} ", f.label))
                         .title_style(Style::default().add_modifier(Modifier::BOLD))
                 } else {
-                    Block::default().borders(Borders::ALL).title(format!(" {} ", f.label))
+                    Block::default()
+                        .borders(Borders::ALL)
+                        .title(format!(" {} ", f.label))
                 };
                 let r = Rect::new(inner.x, y, inner.width, h);
                 let fi = b.inner(r);
@@ -823,21 +1137,36 @@ fn render_popup(frame: &mut Frame<'_>, p: &Painter<'_>, popup: &Popup) {
             }
             let mut lines = Vec::new();
             if let Some(e) = error {
-                let style = if s.color { Style::default().fg(ERROR_BG).add_modifier(Modifier::BOLD) } else { Style::default().add_modifier(Modifier::BOLD | Modifier::REVERSED) };
+                let style = if s.color {
+                    Style::default().fg(ERROR_BG).add_modifier(Modifier::BOLD)
+                } else {
+                    Style::default().add_modifier(Modifier::BOLD | Modifier::REVERSED)
+                };
                 lines.push(Line::styled(format!("✗ {e}"), style));
             } else {
                 lines.push(Line::raw(""));
             }
-            lines.push(hint_line("Enter or Ctrl-S save · Tab next field · Esc cancel"));
+            lines.push(hint_line(
+                "Enter or Ctrl-S save · Tab next field · Esc cancel",
+            ));
             frame.render_widget(
                 Paragraph::new(lines),
-                Rect::new(inner.x, inner.y + inner.height.saturating_sub(2), inner.width, 2.min(inner.height)),
+                Rect::new(
+                    inner.x,
+                    inner.y + inner.height.saturating_sub(2),
+                    inner.width,
+                    2.min(inner.height),
+                ),
             );
         }
         Popup::Prompt { kind, input, error } => {
             let title = match kind {
-                PromptKind::Search => " Search answers (regex; lower case ignores case; empty clears) ".to_string(),
-                PromptKind::VariableValue(i) => format!(" {} = (type a value) ", s.variables[*i].name),
+                PromptKind::Search => {
+                    " Search answers (regex; lower case ignores case; empty clears) ".to_string()
+                }
+                PromptKind::VariableValue(i) => {
+                    format!(" {} = (type a value) ", s.variables[*i].name)
+                }
             };
             let area = centered(full, 70.min(full.width), 5);
             frame.render_widget(Clear, area);
@@ -845,12 +1174,28 @@ fn render_popup(frame: &mut Frame<'_>, p: &Painter<'_>, popup: &Popup) {
             let inner = block.inner(area);
             frame.render_widget(block, area);
             frame.render_widget(Paragraph::new("›"), Rect::new(inner.x, inner.y, 2, 1));
-            frame.render_widget(input, Rect::new(inner.x + 2, inner.y, inner.width.saturating_sub(2), 1));
+            frame.render_widget(
+                input,
+                Rect::new(inner.x + 2, inner.y, inner.width.saturating_sub(2), 1),
+            );
             let line = match error {
-                Some(e) => Line::styled(format!("✗ {e}"), Style::default().add_modifier(Modifier::BOLD).fg_if(s.color, ERROR_BG)),
+                Some(e) => Line::styled(
+                    format!("✗ {e}"),
+                    Style::default()
+                        .add_modifier(Modifier::BOLD)
+                        .fg_if(s.color, ERROR_BG),
+                ),
                 None => hint_line("Enter ok · Esc cancel"),
             };
-            frame.render_widget(Paragraph::new(line), Rect::new(inner.x, inner.y + 2.min(inner.height.saturating_sub(1)), inner.width, 1));
+            frame.render_widget(
+                Paragraph::new(line),
+                Rect::new(
+                    inner.x,
+                    inner.y + 2.min(inner.height.saturating_sub(1)),
+                    inner.width,
+                    1,
+                ),
+            );
         }
     }
 }

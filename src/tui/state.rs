@@ -133,7 +133,9 @@ pub enum PromptKind {
 }
 
 pub enum Popup {
-    Help { scroll: usize },
+    Help {
+        scroll: usize,
+    },
     Finder {
         purpose: FinderPurpose,
         input: TextArea<'static>,
@@ -169,7 +171,10 @@ pub enum Popup {
         input: TextArea<'static>,
         error: Option<String>,
     },
-    Details { code: usize, memo: String },
+    Details {
+        code: usize,
+        memo: String,
+    },
 }
 
 impl Popup {
@@ -201,6 +206,8 @@ pub struct State {
     /// False when NO_COLOR is set: meaning is then carried by marks and text styles only.
     pub color: bool,
     pub keymap: Keymap,
+    /// Where the user's key file is looked for, shown in the help.
+    pub key_file: String,
     pub size: Rect,
     pub focus: Focus,
 
@@ -241,7 +248,12 @@ pub struct Areas {
 }
 
 pub fn areas(size: Rect) -> Areas {
-    let status = Rect::new(size.x, size.y + size.height.saturating_sub(1), size.width, 1.min(size.height));
+    let status = Rect::new(
+        size.x,
+        size.y + size.height.saturating_sub(1),
+        size.width,
+        1.min(size.height),
+    );
     let main_h = size.height.saturating_sub(1);
     let left_w = (size.width * 2 / 5).clamp(28.min(size.width), 60);
     let list_h = (main_h * 11 / 20).max(3.min(main_h));
@@ -297,11 +309,7 @@ pub fn short_names(questions: &[QuestionRow]) -> HashMap<i64, String> {
     // Cut the prefix back to a separator so words stay whole.
     let cut = names
         .first()
-        .map(|n| {
-            n[..prefix]
-                .rfind(['_', '-', ' ', '.'])
-                .map_or(0, |i| i + 1)
-        })
+        .map(|n| n[..prefix].rfind(['_', '-', ' ', '.']).map_or(0, |i| i + 1))
         .unwrap_or(0);
     questions
         .iter()
@@ -334,6 +342,10 @@ impl State {
             project,
             color,
             keymap,
+            key_file: super::keymap::user_file().map_or_else(
+                || "(no home folder)".to_string(),
+                |f| f.display().to_string(),
+            ),
             size,
             focus: Focus::List,
             questions,
@@ -388,7 +400,9 @@ impl State {
 
     pub fn code_by_shortcut(&self, digit: u8) -> Option<&CodeRecord> {
         let s = digit.to_string();
-        self.codes.iter().find(|c| c.shortcut.as_deref() == Some(s.as_str()))
+        self.codes
+            .iter()
+            .find(|c| c.shortcut.as_deref() == Some(s.as_str()))
     }
 
     /// The selection as grapheme range (first, last), if any.
@@ -409,7 +423,10 @@ impl State {
 
     /// Describes the filter for the status line.
     pub fn filter_label(&self) -> String {
-        let name = |id: &i64| self.code_by_id(*id).map_or("?".to_string(), |c| c.name.clone());
+        let name = |id: &i64| {
+            self.code_by_id(*id)
+                .map_or("?".to_string(), |c| c.name.clone())
+        };
         let mut s = match &self.filter {
             AnswerFilter::All => "all".to_string(),
             AnswerFilter::NotReviewed => "not reviewed by me".to_string(),
@@ -424,7 +441,9 @@ impl State {
                     .map_or(column.as_str(), |v| v.name.as_str());
                 let value = match value {
                     crate::store::FilterValue::Text(t) => t.clone(),
-                    crate::store::FilterValue::Number(n) => crate::import::source::format_number(*n),
+                    crate::store::FilterValue::Number(n) => {
+                        crate::import::source::format_number(*n)
+                    }
                 };
                 format!("{var} = {value}")
             }

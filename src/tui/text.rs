@@ -56,9 +56,7 @@ pub fn grapheme_at_cp(gs: &[Grapheme], cp: usize) -> usize {
 pub fn cp_span(gs: &[Grapheme], text: &str, a: usize, b: usize) -> (usize, usize) {
     let (a, b) = (a.min(b), a.max(b));
     let start = gs.get(a).map_or(0, |g| g.cp);
-    let end = gs
-        .get(b + 1)
-        .map_or_else(|| text.chars().count(), |g| g.cp);
+    let end = gs.get(b + 1).map_or_else(|| text.chars().count(), |g| g.cp);
     (start, end)
 }
 
@@ -134,8 +132,12 @@ pub fn wrap(gs: &[Grapheme], marks: &[Mark], width: usize) -> Vec<Vec<Cell>> {
     // A word: the cells up to and including the next space or newline.
     let mut word: Vec<Cell> = Vec::new();
     let mut word_w = 0;
-    let flush = |lines: &mut Vec<Vec<Cell>>, used: &mut usize, word: &mut Vec<Cell>, word_w: &mut usize| {
-        let trailing_space = matches!(word.last(), Some(Cell::Grapheme(i)) if gs[*i].is_space && !gs[*i].is_newline);
+    let flush = |lines: &mut Vec<Vec<Cell>>,
+                 used: &mut usize,
+                 word: &mut Vec<Cell>,
+                 word_w: &mut usize| {
+        let trailing_space =
+            matches!(word.last(), Some(Cell::Grapheme(i)) if gs[*i].is_space && !gs[*i].is_newline);
         let visible = if trailing_space { *word_w - 1 } else { *word_w };
         if *used > 0 && *used + visible > width {
             lines.push(Vec::new());
@@ -144,7 +146,8 @@ pub fn wrap(gs: &[Grapheme], marks: &[Mark], width: usize) -> Vec<Vec<Cell>> {
         for c in word.drain(..) {
             let w = c.width(gs);
             // A word longer than the line is broken where it reaches the edge.
-            if *used > 0 && *used + w > width && !matches!(&c, Cell::Grapheme(i) if gs[*i].is_space) {
+            if *used > 0 && *used + w > width && !matches!(&c, Cell::Grapheme(i) if gs[*i].is_space)
+            {
                 lines.push(Vec::new());
                 *used = 0;
             }
@@ -233,7 +236,10 @@ mod tests {
         assert_eq!(gs.len(), 10);
         assert_eq!(gs[3].cp, 3);
         assert_eq!(gs[4].cp, 5, "the space follows two code points of é");
-        assert_eq!(gs[5].width, 2, "the health-worker emoji is one wide grapheme");
+        assert_eq!(
+            gs[5].width, 2,
+            "the health-worker emoji is one wide grapheme"
+        );
         assert_eq!(gs[7].width, 2, "CJK characters take two columns");
         let (s, e) = cp_span(&gs, text, 7, 9);
         let seg: String = text.chars().skip(s).take(e - s).collect();
@@ -245,16 +251,26 @@ mod tests {
         let text = "我们一起哭了 then we talked";
         let gs = graphemes(text);
         let lines = wrap(&gs, &[], 14);
-        assert_eq!(text_of(&lines, text, &gs), vec!["我们一起哭了 ", "then we talked"]);
+        assert_eq!(
+            text_of(&lines, text, &gs),
+            vec!["我们一起哭了 ", "then we talked"]
+        );
     }
 
     #[test]
     fn marks_wrap_with_their_words() {
         let text = "she felt cared for";
         let gs = graphemes(text);
-        let marks = [Mark { first: 9, last: 17, label: "2".into() }];
+        let marks = [Mark {
+            first: 9,
+            last: 17,
+            label: "2".into(),
+        }];
         let lines = wrap(&gs, &marks, 12);
-        assert_eq!(text_of(&lines, text, &gs), vec!["she felt ", "[cared for]2"]);
+        assert_eq!(
+            text_of(&lines, text, &gs),
+            vec!["she felt ", "[cared for]2"]
+        );
         assert_eq!(locate(&lines, &gs, 9), (1, 1));
         assert_eq!(at_column(&lines, &gs, 1, 0), Some(9));
     }

@@ -16,7 +16,10 @@ const MAX_ROWS: usize = 400;
 
 pub fn update(state: &mut State, action: Action) {
     // A message stays until the next key, so it can be read.
-    if !matches!(action, Action::Tick | Action::Counts(_) | Action::Resize(..)) {
+    if !matches!(
+        action,
+        Action::Tick | Action::Counts(_) | Action::Resize(..)
+    ) {
         state.message = None;
     }
     if let Err(e) = apply(state, action) {
@@ -39,7 +42,11 @@ fn apply(state: &mut State, action: Action) -> Result<()> {
         }
         Action::Counts(c) => {
             // An answer to an older request is still better than none, but never replaces a newer one.
-            if state.counts.as_ref().is_none_or(|old| old.generation <= c.generation) {
+            if state
+                .counts
+                .as_ref()
+                .is_none_or(|old| old.generation <= c.generation)
+            {
                 state.counts = Some(c);
             }
             Ok(())
@@ -64,7 +71,10 @@ pub(super) fn start(state: &mut State) -> Result<()> {
         None => {
             load_first(state)?;
             if !state.list.rows.is_empty() {
-                info(state, "you have reviewed every answer; g and G go to the first and last");
+                info(
+                    state,
+                    "you have reviewed every answer; g and G go to the first and last",
+                );
             }
             Ok(())
         }
@@ -107,7 +117,11 @@ fn load_around(state: &mut State, id: i64) -> Result<()> {
         state.list = ListWindow::default();
         return after_move(state);
     }
-    let cursor = if from.is_empty() { before.len() - 1 } else { before.len() };
+    let cursor = if from.is_empty() {
+        before.len() - 1
+    } else {
+        before.len()
+    };
     let more_after = from.len() == PAGE;
     let more_before = before.len() == context;
     let mut rows = before;
@@ -226,7 +240,9 @@ fn load_answer(state: &mut State) -> Result<()> {
             let graphemes = text::graphemes(&detail.text);
             let words = text::words(&detail.text, &graphemes);
             let columns: Vec<String> = state.variables.iter().map(|v| v.column.clone()).collect();
-            let values = state.store.respondent_values(detail.respondent_id, &columns)?;
+            let values = state
+                .store
+                .respondent_values(detail.respondent_id, &columns)?;
             let values = state
                 .variables
                 .iter()
@@ -312,7 +328,11 @@ fn main_action(state: &mut State, action: Action) -> Result<()> {
         Action::FocusNext | Action::FocusPrev => {
             let order = [Focus::List, Focus::Text, Focus::Codebook];
             let i = order.iter().position(|f| *f == state.focus).unwrap_or(0);
-            let j = if action == Action::FocusNext { (i + 1) % 3 } else { (i + 2) % 3 };
+            let j = if action == Action::FocusNext {
+                (i + 1) % 3
+            } else {
+                (i + 2) % 3
+            };
             state.focus = order[j];
         }
         Action::ToggleCode(d) => {
@@ -348,7 +368,11 @@ fn main_action(state: &mut State, action: Action) -> Result<()> {
             });
         }
         Action::Search => {
-            let pattern = state.search.as_ref().map(|s| s.pattern.clone()).unwrap_or_default();
+            let pattern = state
+                .search
+                .as_ref()
+                .map(|s| s.pattern.clone())
+                .unwrap_or_default();
             state.popup = Some(Popup::Prompt {
                 kind: PromptKind::Search,
                 input: text_input(&pattern, false),
@@ -371,7 +395,11 @@ fn main_action(state: &mut State, action: Action) -> Result<()> {
         Action::Select => {
             state.focus = Focus::Text;
             state.text.anchor = match state.text.anchor {
-                None if state.answer.as_ref().is_some_and(|a| !a.graphemes.is_empty()) => {
+                None if state
+                    .answer
+                    .as_ref()
+                    .is_some_and(|a| !a.graphemes.is_empty()) =>
+                {
                     Some(state.text.cursor)
                 }
                 _ => None,
@@ -398,7 +426,12 @@ fn main_action(state: &mut State, action: Action) -> Result<()> {
         | Action::LineStart
         | Action::LineEnd) => text_move(state, a),
         a @ (Action::ExtendLeft | Action::ExtendRight | Action::ExtendUp | Action::ExtendDown) => {
-            if state.text.anchor.is_none() && state.answer.as_ref().is_some_and(|a| !a.graphemes.is_empty()) {
+            if state.text.anchor.is_none()
+                && state
+                    .answer
+                    .as_ref()
+                    .is_some_and(|a| !a.graphemes.is_empty())
+            {
                 state.text.anchor = Some(state.text.cursor);
             }
             let m = match a {
@@ -414,7 +447,11 @@ fn main_action(state: &mut State, action: Action) -> Result<()> {
             let Some(id) = state.codes.get(state.code_selected).map(|c| c.id) else {
                 return Err(Error::input("the codebook is empty: a adds a code"));
             };
-            let kind = if action == Action::RenameCode { FormKind::Rename(id) } else { FormKind::Edit(id) };
+            let kind = if action == Action::RenameCode {
+                FormKind::Rename(id)
+            } else {
+                FormKind::Edit(id)
+            };
             open_code_form(state, kind)?;
         }
         Action::MoveCodeUp | Action::MoveCodeDown | Action::Nest | Action::Unnest => {
@@ -451,7 +488,11 @@ fn main_action(state: &mut State, action: Action) -> Result<()> {
                 return Ok(());
             };
             let used = state.store.code_use(state.coder_id, code.id)?;
-            let kids = state.codes.iter().filter(|c| c.parent_id == Some(code.id)).count();
+            let kids = state
+                .codes
+                .iter()
+                .filter(|c| c.parent_id == Some(code.id))
+                .count();
             let mut q = format!(
                 "Delete the code \"{}\" and its {} codings ({} yours, {} by other coders)?",
                 code.name,
@@ -489,13 +530,21 @@ fn toggle(state: &mut State, code_id: i64, span: Option<(usize, usize)>) -> Resu
     let Some(ans) = state.answer.as_ref().map(|a| a.detail.id) else {
         return Err(Error::input("there is no answer to code here"));
     };
-    let name = state.code_by_id(code_id).map_or_else(String::new, |c| c.name.clone());
-    let done = state.store.toggle_coding(state.coder_id, ans, code_id, span)?;
+    let name = state
+        .code_by_id(code_id)
+        .map_or_else(String::new, |c| c.name.clone());
+    let done = state
+        .store
+        .toggle_coding(state.coder_id, ans, code_id, span)?;
     if span.is_some() {
         state.text.anchor = None;
     }
     refresh_answer(state)?;
-    let what = if span.is_some() { "the segment" } else { "the answer" };
+    let what = if span.is_some() {
+        "the segment"
+    } else {
+        "the answer"
+    };
     info(
         state,
         match done {
@@ -540,7 +589,14 @@ fn replay(state: &mut State, undo: bool) -> Result<()> {
         state.store.redo(state.coder_id)?
     };
     let Some(r) = done else {
-        info(state, if undo { "nothing to undo" } else { "nothing to redo" });
+        info(
+            state,
+            if undo {
+                "nothing to undo"
+            } else {
+                "nothing to redo"
+            },
+        );
         return Ok(());
     };
     reload_codes(state, r.code_id.filter(|_| r.response_id.is_none()))?;
@@ -559,14 +615,22 @@ fn replay(state: &mut State, undo: bool) -> Result<()> {
     counts_changed(state);
     info(
         state,
-        format!("{}: {} · saved", if undo { "undid" } else { "redid" }, r.summary),
+        format!(
+            "{}: {} · saved",
+            if undo { "undid" } else { "redid" },
+            r.summary
+        ),
     );
     Ok(())
 }
 
 fn remove_segment(state: &mut State) -> Result<()> {
-    let Some(a) = &state.answer else { return Ok(()) };
-    let Some(g) = a.graphemes.get(state.text.cursor) else { return Ok(()) };
+    let Some(a) = &state.answer else {
+        return Ok(());
+    };
+    let Some(g) = a.graphemes.get(state.text.cursor) else {
+        return Ok(());
+    };
     let cp = g.cp;
     // The innermost (shortest) of this coder's segments under the cursor.
     let hit = a
@@ -578,7 +642,9 @@ fn remove_segment(state: &mut State) -> Result<()> {
         .min_by_key(|(_, s, e)| e - s);
     match hit {
         Some((code, s, e)) => toggle(state, code, Some((s, e))),
-        None => Err(Error::input("none of your coded segments is under the cursor")),
+        None => Err(Error::input(
+            "none of your coded segments is under the cursor",
+        )),
     }
 }
 
@@ -654,13 +720,26 @@ fn text_move(state: &mut State, a: Action) {
         Action::Right => (c + 1).min(n - 1),
         // To the end of this word or the next, and back to the start of this word or the one
         // before: a selection grown by words always covers whole words.
-        Action::WordNext => ans.words.iter().map(|w| w.1).find(|e| *e > c).unwrap_or(n - 1),
-        Action::WordPrev => ans.words.iter().rev().map(|w| w.0).find(|s| *s < c).unwrap_or(0),
+        Action::WordNext => ans
+            .words
+            .iter()
+            .map(|w| w.1)
+            .find(|e| *e > c)
+            .unwrap_or(n - 1),
+        Action::WordPrev => ans
+            .words
+            .iter()
+            .rev()
+            .map(|w| w.0)
+            .find(|s| *s < c)
+            .unwrap_or(0),
         Action::LineStart => on_line(line).first().copied().unwrap_or(c),
         Action::LineEnd => on_line(line).last().copied().unwrap_or(c),
         Action::Down => (line + 1..lines.len()).find_map(target_line).unwrap_or(c),
         Action::Up => (0..line).rev().find_map(target_line).unwrap_or(c),
-        Action::PageDown => target_line((line + page).min(lines.len().saturating_sub(1))).unwrap_or(n - 1),
+        Action::PageDown => {
+            target_line((line + page).min(lines.len().saturating_sub(1))).unwrap_or(n - 1)
+        }
         Action::PageUp => target_line(line.saturating_sub(page)).unwrap_or(0),
         _ => c,
     };
@@ -670,7 +749,9 @@ fn text_move(state: &mut State, a: Action) {
 
 fn ensure_cursor_visible(state: &mut State) {
     let Some(ans) = &state.answer else { return };
-    let Some(layout) = state.text_layout() else { return };
+    let Some(layout) = state.text_layout() else {
+        return;
+    };
     let h = state.areas().text().height.max(1) as usize;
     let (line, _) = text::locate(&layout.lines, &ans.graphemes, state.text.cursor);
     if line < state.text.scroll {
@@ -745,7 +826,9 @@ fn click(state: &mut State, column: u16, row: u16) -> Result<()> {
             state.focus = Focus::Text;
             if let (Some(ans), Some(layout)) = (&state.answer, state.text_layout()) {
                 let li = state.text.scroll + (row - t.y) as usize;
-                if let Some(g) = text::at_column(&layout.lines, &ans.graphemes, li, (column - t.x) as usize) {
+                if let Some(g) =
+                    text::at_column(&layout.lines, &ans.graphemes, li, (column - t.x) as usize)
+                {
                     state.text.cursor = g;
                 }
             }
@@ -758,7 +841,11 @@ fn click(state: &mut State, column: u16, row: u16) -> Result<()> {
 
 fn scroll(state: &mut State, column: u16, row: u16, down: bool) -> Result<()> {
     if let Some(Popup::Help { scroll }) = &mut state.popup {
-        *scroll = if down { *scroll + 3 } else { scroll.saturating_sub(3) };
+        *scroll = if down {
+            *scroll + 3
+        } else {
+            scroll.saturating_sub(3)
+        };
         return Ok(());
     }
     if state.popup.is_some() {
@@ -771,7 +858,8 @@ fn scroll(state: &mut State, column: u16, row: u16, down: bool) -> Result<()> {
     } else if inside(ar.codebook, column, row) {
         let n = state.codes.len();
         if n > 0 {
-            state.code_selected = (state.code_selected as isize + step).clamp(0, n as isize - 1) as usize;
+            state.code_selected =
+                (state.code_selected as isize + step).clamp(0, n as isize - 1) as usize;
             ensure_code_visible(state);
         }
         Ok(())
@@ -812,7 +900,11 @@ fn input_text(t: &TextArea<'_>) -> String {
 /// Ranks codes for the finder: every typed character must appear in order in the name (ignoring
 /// case); contiguous runs and matches at word starts rank first.
 pub fn fuzzy_score(query: &str, name: &str) -> Option<i64> {
-    let q: Vec<char> = query.to_lowercase().chars().filter(|c| !c.is_whitespace()).collect();
+    let q: Vec<char> = query
+        .to_lowercase()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     if q.is_empty() {
         return Some(0);
     }
@@ -870,7 +962,10 @@ fn open_filter_menu(state: &mut State) {
     };
     let mut items = vec![
         item("All answers", MenuChoice::Filter(AnswerFilter::All)),
-        item("Not yet reviewed by me", MenuChoice::Filter(AnswerFilter::NotReviewed)),
+        item(
+            "Not yet reviewed by me",
+            MenuChoice::Filter(AnswerFilter::NotReviewed),
+        ),
         item("Reviewed by me", MenuChoice::Filter(AnswerFilter::Reviewed)),
         item("With code …", MenuChoice::PickCode { with: true }),
         item("Without code …", MenuChoice::PickCode { with: false }),
@@ -880,7 +975,11 @@ fn open_filter_menu(state: &mut State) {
         items.push(item("By a variable's value …", MenuChoice::PickVariable));
     }
     items.push(item(
-        if state.include_empty { "Hide empty answers (n/a, -, …)" } else { "Show empty answers too (n/a, -, …)" },
+        if state.include_empty {
+            "Hide empty answers (n/a, -, …)"
+        } else {
+            "Show empty answers too (n/a, -, …)"
+        },
         MenuChoice::ToggleEmpty,
     ));
     let selected = items
@@ -917,22 +1016,36 @@ fn open_code_form(state: &mut State, kind: FormKind) -> Result<()> {
         FormKind::Add => {
             // A new code goes beside the selected one, or inside it when it only groups codes.
             let parent = state.codes.get(state.code_selected).and_then(|c| {
-                if c.codable { c.parent.clone() } else { Some(c.name.clone()) }
+                if c.codable {
+                    c.parent.clone()
+                } else {
+                    Some(c.name.clone())
+                }
             });
             vec![
                 field("Name", "", false),
-                field("Parent (a code's name; empty for the top level)", &parent.unwrap_or_default(), false),
+                field(
+                    "Parent (a code's name; empty for the top level)",
+                    &parent.unwrap_or_default(),
+                    false,
+                ),
                 field("Definition", "", true),
                 field("Colour (#RRGGBB)", "", false),
                 field("Shortcut (1-9)", "", false),
             ]
         }
         FormKind::Rename(id) => {
-            let c = state.code_by_id(id).cloned().ok_or_else(|| Error::input("no such code"))?;
+            let c = state
+                .code_by_id(id)
+                .cloned()
+                .ok_or_else(|| Error::input("no such code"))?;
             vec![field("Name", &c.name, false)]
         }
         FormKind::Edit(id) => {
-            let c = state.code_by_id(id).cloned().ok_or_else(|| Error::input("no such code"))?;
+            let c = state
+                .code_by_id(id)
+                .cloned()
+                .ok_or_else(|| Error::input("no such code"))?;
             let memo = state.store.code_memo(state.coder_id, id)?;
             vec![
                 field("Definition", &c.description, true),
@@ -957,7 +1070,9 @@ fn open_code_form(state: &mut State, kind: FormKind) -> Result<()> {
 }
 
 fn popup_action(state: &mut State, action: Action) -> Result<()> {
-    let Some(popup) = state.popup.take() else { return Ok(()) };
+    let Some(popup) = state.popup.take() else {
+        return Ok(());
+    };
     match popup {
         Popup::Help { scroll } => {
             let page = state.size.height.saturating_sub(6).max(1) as usize;
@@ -985,15 +1100,34 @@ fn popup_action(state: &mut State, action: Action) -> Result<()> {
             Action::Cancel => {}
             Action::MenuDown => {
                 selected = (selected + 1).min(matches.len().saturating_sub(1));
-                state.popup = Some(Popup::Finder { purpose, input, matches, selected });
+                state.popup = Some(Popup::Finder {
+                    purpose,
+                    input,
+                    matches,
+                    selected,
+                });
             }
             Action::MenuUp => {
                 selected = selected.saturating_sub(1);
-                state.popup = Some(Popup::Finder { purpose, input, matches, selected });
+                state.popup = Some(Popup::Finder {
+                    purpose,
+                    input,
+                    matches,
+                    selected,
+                });
             }
             Action::Submit | Action::Save => {
-                let Some(code) = matches.get(selected).and_then(|i| state.codes.get(*i)).map(|c| c.id) else {
-                    state.popup = Some(Popup::Finder { purpose, input, matches, selected });
+                let Some(code) = matches
+                    .get(selected)
+                    .and_then(|i| state.codes.get(*i))
+                    .map(|c| c.id)
+                else {
+                    state.popup = Some(Popup::Finder {
+                        purpose,
+                        input,
+                        matches,
+                        selected,
+                    });
                     return Err(Error::input("no code matches; Esc closes the finder"));
                 };
                 finder_chosen(state, purpose, code)?;
@@ -1003,11 +1137,27 @@ fn popup_action(state: &mut State, action: Action) -> Result<()> {
                 single_line(&mut input);
                 matches = finder_matches(state, &purpose, &input_text(&input));
                 selected = 0;
-                state.popup = Some(Popup::Finder { purpose, input, matches, selected });
+                state.popup = Some(Popup::Finder {
+                    purpose,
+                    input,
+                    matches,
+                    selected,
+                });
             }
-            _ => state.popup = Some(Popup::Finder { purpose, input, matches, selected }),
+            _ => {
+                state.popup = Some(Popup::Finder {
+                    purpose,
+                    input,
+                    matches,
+                    selected,
+                })
+            }
         },
-        Popup::Menu { title, items, selected } => match action {
+        Popup::Menu {
+            title,
+            items,
+            selected,
+        } => match action {
             Action::Cancel => {}
             Action::MenuDown | Action::MenuUp => {
                 let selected = if action == Action::MenuDown {
@@ -1015,19 +1165,39 @@ fn popup_action(state: &mut State, action: Action) -> Result<()> {
                 } else {
                     selected.saturating_sub(1)
                 };
-                state.popup = Some(Popup::Menu { title, items, selected });
+                state.popup = Some(Popup::Menu {
+                    title,
+                    items,
+                    selected,
+                });
             }
             Action::Submit => {
                 if let Some(item) = items.get(selected).cloned() {
                     menu_chosen(state, item.choice)?;
                 }
             }
-            _ => state.popup = Some(Popup::Menu { title, items, selected }),
+            _ => {
+                state.popup = Some(Popup::Menu {
+                    title,
+                    items,
+                    selected,
+                })
+            }
         },
-        Popup::Confirm { question, pending, back } => match action {
+        Popup::Confirm {
+            question,
+            pending,
+            back,
+        } => match action {
             Action::Yes => confirmed(state, pending)?,
             Action::No | Action::Cancel => state.popup = back.map(|b| *b),
-            _ => state.popup = Some(Popup::Confirm { question, pending, back }),
+            _ => {
+                state.popup = Some(Popup::Confirm {
+                    question,
+                    pending,
+                    back,
+                })
+            }
         },
         Popup::Memo {
             response_id,
@@ -1037,7 +1207,9 @@ fn popup_action(state: &mut State, action: Action) -> Result<()> {
             Action::Save => {
                 let text = input_text(&input);
                 if text != original {
-                    state.store.set_answer_memo(state.coder_id, response_id, text.trim_end())?;
+                    state
+                        .store
+                        .set_answer_memo(state.coder_id, response_id, text.trim_end())?;
                     refresh_answer(state)?;
                     info(state, "memo saved");
                 }
@@ -1047,19 +1219,37 @@ fn popup_action(state: &mut State, action: Action) -> Result<()> {
                     state.popup = Some(Popup::Confirm {
                         question: "Discard the changes to this memo?".into(),
                         pending: Pending::DiscardMemo,
-                        back: Some(Box::new(Popup::Memo { response_id, input, original })),
+                        back: Some(Box::new(Popup::Memo {
+                            response_id,
+                            input,
+                            original,
+                        })),
                     });
                 }
             }
             Action::Submit => {
                 input.insert_newline();
-                state.popup = Some(Popup::Memo { response_id, input, original });
+                state.popup = Some(Popup::Memo {
+                    response_id,
+                    input,
+                    original,
+                });
             }
             Action::Key(ev) => {
                 input.input(ev);
-                state.popup = Some(Popup::Memo { response_id, input, original });
+                state.popup = Some(Popup::Memo {
+                    response_id,
+                    input,
+                    original,
+                });
             }
-            _ => state.popup = Some(Popup::Memo { response_id, input, original }),
+            _ => {
+                state.popup = Some(Popup::Memo {
+                    response_id,
+                    input,
+                    original,
+                })
+            }
         },
         Popup::Form {
             kind,
@@ -1086,14 +1276,30 @@ fn popup_action(state: &mut State, action: Action) -> Result<()> {
                     state.popup = Some(Popup::Confirm {
                         question: "Discard what you typed in this form?".into(),
                         pending: Pending::DiscardForm,
-                        back: Some(Box::new(Popup::Form { kind, fields, focus, error, original })),
+                        back: Some(Box::new(Popup::Form {
+                            kind,
+                            fields,
+                            focus,
+                            error,
+                            original,
+                        })),
                     });
                 }
             }
             Action::NextField | Action::PrevField => {
                 let n = fields.len();
-                focus = if action == Action::NextField { (focus + 1) % n } else { (focus + n - 1) % n };
-                state.popup = Some(Popup::Form { kind, fields, focus, error, original });
+                focus = if action == Action::NextField {
+                    (focus + 1) % n
+                } else {
+                    (focus + n - 1) % n
+                };
+                state.popup = Some(Popup::Form {
+                    kind,
+                    fields,
+                    focus,
+                    error,
+                    original,
+                });
             }
             Action::Key(ev) => {
                 if let Some(f) = fields.get_mut(focus) {
@@ -1102,11 +1308,29 @@ fn popup_action(state: &mut State, action: Action) -> Result<()> {
                         single_line(&mut f.input);
                     }
                 }
-                state.popup = Some(Popup::Form { kind, fields, focus, error, original });
+                state.popup = Some(Popup::Form {
+                    kind,
+                    fields,
+                    focus,
+                    error,
+                    original,
+                });
             }
-            _ => state.popup = Some(Popup::Form { kind, fields, focus, error, original }),
+            _ => {
+                state.popup = Some(Popup::Form {
+                    kind,
+                    fields,
+                    focus,
+                    error,
+                    original,
+                })
+            }
         },
-        Popup::Prompt { kind, mut input, error } => match action {
+        Popup::Prompt {
+            kind,
+            mut input,
+            error,
+        } => match action {
             Action::Cancel => {}
             Action::Submit | Action::Save => {
                 let value = input_text(&input);
@@ -1121,7 +1345,11 @@ fn popup_action(state: &mut State, action: Action) -> Result<()> {
             Action::Key(ev) => {
                 input.input(ev);
                 single_line(&mut input);
-                state.popup = Some(Popup::Prompt { kind, input, error: None });
+                state.popup = Some(Popup::Prompt {
+                    kind,
+                    input,
+                    error: None,
+                });
             }
             _ => state.popup = Some(Popup::Prompt { kind, input, error }),
         },
@@ -1141,7 +1369,11 @@ fn finder_chosen(state: &mut State, purpose: FinderPurpose, code: i64) -> Result
     match purpose {
         FinderPurpose::Apply(span) => toggle(state, code, span),
         FinderPurpose::MergeInto(from) => {
-            let name = |id| state.code_by_id(id).map_or_else(String::new, |c| c.name.clone());
+            let name = |id| {
+                state
+                    .code_by_id(id)
+                    .map_or_else(String::new, |c| c.name.clone())
+            };
             let used = state.store.code_use(state.coder_id, from)?;
             state.popup = Some(Popup::Confirm {
                 question: format!(
@@ -1169,7 +1401,14 @@ fn menu_chosen(state: &mut State, choice: MenuChoice) -> Result<()> {
     match choice {
         MenuChoice::Filter(f) => set_filter(state, f),
         MenuChoice::PickCode { with } => {
-            open_finder(state, if with { FinderPurpose::FilterWith } else { FinderPurpose::FilterWithout });
+            open_finder(
+                state,
+                if with {
+                    FinderPurpose::FilterWith
+                } else {
+                    FinderPurpose::FilterWithout
+                },
+            );
             Ok(())
         }
         MenuChoice::Search => main_action(state, Action::Search),
@@ -1269,21 +1508,28 @@ fn prompt_done(state: &mut State, kind: &PromptKind, value: &str) -> Result<()> 
             counts_changed(state);
             load_first(state)?;
             if state.list.rows.is_empty() {
-                info(state, format!("no answer matches /{value}/ (/ and Enter on an empty line clears it)"));
+                info(
+                    state,
+                    format!("no answer matches /{value}/ (/ and Enter on an empty line clears it)"),
+                );
             } else {
-                info(state, format!("answers matching /{value}/; / and an empty line clears the search"));
+                info(
+                    state,
+                    format!("answers matching /{value}/; / and an empty line clears the search"),
+                );
             }
             Ok(())
         }
         PromptKind::VariableValue(i) => {
             let v = state.variables[*i].clone();
-            let value = if v.kind == VariableKind::Numeric {
-                FilterValue::Number(crate::import::infer::parse_number(value).ok_or_else(|| {
-                    Error::input(format!("{} is numeric: type a number", v.name))
-                })?)
-            } else {
-                FilterValue::Text(value.to_string())
-            };
+            let value =
+                if v.kind == VariableKind::Numeric {
+                    FilterValue::Number(crate::import::infer::parse_number(value).ok_or_else(
+                        || Error::input(format!("{} is numeric: type a number", v.name)),
+                    )?)
+                } else {
+                    FilterValue::Text(value.to_string())
+                };
             set_filter(
                 state,
                 AnswerFilter::Variable {
@@ -1300,22 +1546,37 @@ fn confirmed(state: &mut State, pending: Pending) -> Result<()> {
         Pending::NoCode(id) => {
             let n = state.store.mark_no_code(state.coder_id, id)?;
             refresh_answer(state)?;
-            info(state, format!("removed {n} coding(s); marked as coded with no code · saved"));
+            info(
+                state,
+                format!("removed {n} coding(s); marked as coded with no code · saved"),
+            );
         }
         Pending::DeleteCode(id) => {
-            let name = state.code_by_id(id).map_or_else(String::new, |c| c.name.clone());
+            let name = state
+                .code_by_id(id)
+                .map_or_else(String::new, |c| c.name.clone());
             let n = state.store.delete_code(state.coder_id, id)?;
             reload_codes(state, None)?;
             refresh_answer(state)?;
-            info(state, format!("deleted {name} and its {n} codings · u undoes"));
+            info(
+                state,
+                format!("deleted {name} and its {n} codings · u undoes"),
+            );
         }
         Pending::Merge { from, into } => {
-            let name = |id| state.code_by_id(id).map_or_else(String::new, |c| c.name.clone());
+            let name = |id| {
+                state
+                    .code_by_id(id)
+                    .map_or_else(String::new, |c| c.name.clone())
+            };
             let (a, b) = (name(from), name(into));
             let n = state.store.merge_code(state.coder_id, from, into)?;
             reload_codes(state, Some(into))?;
             refresh_answer(state)?;
-            info(state, format!("merged {a} into {b}: {n} codings moved · u undoes"));
+            info(
+                state,
+                format!("merged {a} into {b}: {n} codings moved · u undoes"),
+            );
         }
         Pending::DiscardMemo | Pending::DiscardForm => {}
     }
@@ -1339,7 +1600,9 @@ fn save_form(state: &mut State, kind: FormKind, values: &[String]) -> Result<()>
                 None
             } else {
                 Some(find_code_by_name(state, parent).ok_or_else(|| {
-                    Error::input(format!("there is no code called {parent:?} to be the parent"))
+                    Error::input(format!(
+                        "there is no code called {parent:?} to be the parent"
+                    ))
                 })?)
             };
             let id = state.store.add_code(
@@ -1354,10 +1617,16 @@ fn save_form(state: &mut State, kind: FormKind, values: &[String]) -> Result<()>
             )?;
             state.popup = None;
             reload_codes(state, Some(id))?;
-            info(state, format!("added the code {} · saved", values[0].trim()));
+            info(
+                state,
+                format!("added the code {} · saved", values[0].trim()),
+            );
         }
         FormKind::Rename(id) => {
-            let c = state.code_by_id(id).cloned().ok_or_else(|| Error::input("that code is gone"))?;
+            let c = state
+                .code_by_id(id)
+                .cloned()
+                .ok_or_else(|| Error::input("that code is gone"))?;
             let fields = CodeFields {
                 name: values[0].clone(),
                 description: c.description,
@@ -1370,10 +1639,16 @@ fn save_form(state: &mut State, kind: FormKind, values: &[String]) -> Result<()>
             state.store.edit_code(state.coder_id, id, &fields, None)?;
             state.popup = None;
             reload_codes(state, Some(id))?;
-            info(state, format!("renamed {} to {} · saved", c.name, values[0].trim()));
+            info(
+                state,
+                format!("renamed {} to {} · saved", c.name, values[0].trim()),
+            );
         }
         FormKind::Edit(id) => {
-            let c = state.code_by_id(id).cloned().ok_or_else(|| Error::input("that code is gone"))?;
+            let c = state
+                .code_by_id(id)
+                .cloned()
+                .ok_or_else(|| Error::input("that code is gone"))?;
             let fields = CodeFields {
                 name: c.name.clone(),
                 description: values[0].clone(),
@@ -1383,7 +1658,9 @@ fn save_form(state: &mut State, kind: FormKind, values: &[String]) -> Result<()>
                 color: opt(&values[5]),
                 shortcut: opt(&values[6]),
             };
-            state.store.edit_code(state.coder_id, id, &fields, Some(values[4].trim_end()))?;
+            state
+                .store
+                .edit_code(state.coder_id, id, &fields, Some(values[4].trim_end()))?;
             state.popup = None;
             reload_codes(state, Some(id))?;
             // The shortcut or colour may show on the answer's marks.

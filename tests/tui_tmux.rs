@@ -1,0 +1,273 @@
+//! The real `lacrima code` binary in a real terminal (tmux): keys are sent with send-keys, the
+//! screen is read with capture-pane until what we wait for appears or a deadline passes (never a
+//! fixed sleep), and the project file is checked afterwards. Each test has its own tmux server.
+
+mod tui_support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+use tui_support::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_lacrima");
+const DEADLINE: Duration = Duration::from_secs(30);
+
+fn tmux_available() -> bool {
+    let ok = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!(
+            "SKIPPED: tmux is not installed, so the end-to-end screen tests cannot run (CI installs it)"
+        );
+    }
+    ok
+}
+
+/// A tmux server of its own, killed when the test ends.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(name: &str, width: u16, height: u16, command: &str) -> Tmux {
+        let t = Tmux {
+            socket: format!("lacrima-{name}-{}", std::process::id()),
+        };
+        let out = Command::new("tmux")
+            .args([
+                "-L",
+                &t.socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+            ])
+            .arg(width.to_string())
+            .arg("-y")
+            .arg(height.to_string())
+            .arg(command)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "tmux: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        t
+    }
+
+    fn tmux(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "0"];
+        args.extend_from_slice(keys);
+        let out = self.tmux(&args);
+        assert!(
+            out.status.success(),
+            "send-keys: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", "0"]).stdout).into_owned()
+    }
+
+    /// Polls the screen until `pred` holds; fails with the last screen after the deadline.
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            if start.elapsed() > DEADLINE {
+                panic!("waited {DEADLINE:?} for {what}; the screen shows:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    fn wait_text(&self, text: &str) -> String {
+        self.wait_for(text, |s| s.contains(text))
+    }
+
+    /// The pid of lacrima in the pane: the pane's process or one of its descendants (a shell
+    /// may or may not exec the command it runs).
+    fn lacrima_pid(&self) -> u32 {
+        let out = self.tmux(&["display-message", "-p", "-t", "0", "#{pane_pid}"]);
+        let pane: u32 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+        let bin = std::fs::canonicalize(BIN).unwrap();
+        let mut todo = vec![pane];
+        while let Some(pid) = todo.pop() {
+            if std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|e| e == bin) {
+                return pid;
+            }
+            let kids = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+                .unwrap_or_default();
+            todo.extend(
+                kids.split_whitespace()
+                    .filter_map(|k| k.parse::<u32>().ok()),
+            );
+        }
+        panic!("lacrima is not running in the pane");
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.tmux(&["kill-server"]);
+    }
+}
+
+/// The command line for the pane: the screen, then (in `sh`) the exit status, so a test can see
+/// the terminal given back after lacrima ends.
+fn code_command(dir: &Path, path: &Path, then_report: bool) -> String {
+    let keys = dir.join("no-keys.toml");
+    let cmd = format!(
+        "env LACRIMA_KEYS='{}' '{BIN}' -p '{}' code --coder demo",
+        keys.display(),
+        path.display()
+    );
+    if then_report {
+        format!("sh -c \"{cmd}; echo lacrima exited with status \\$?; sleep 600\"")
+    } else {
+        cmd
+    }
+}
+
+#[test]
+fn one_codes_j_moves_u_undoes_and_q_quits_giving_the_terminal_back() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo_project(dir.path());
+    let t = Tmux::start("story", 100, 30, &code_command(dir.path(), &path, true));
+    t.wait_text("reviewed 0 of");
+    t.keys(&["1"]);
+    t.wait_text("applied rapport-deepened to the answer");
+    assert_eq!(
+        codings_of(&path, "demo"),
+        ["T0001 consequence_client rapport-deepened - -"]
+    );
+    t.keys(&["j"]);
+    t.wait_text("T0001 · consequence_relationship");
+    t.keys(&["u"]);
+    t.wait_text("undid: apply \"rapport-deepened\"");
+    t.wait_text("T0001 · consequence_client");
+    // A resize redraws the whole screen at the new size.
+    t.tmux(&["resize-window", "-t", "0", "-x", "80", "-y", "24"]);
+    t.wait_for("the 80-column layout", |s| {
+        s.lines()
+            .next()
+            .is_some_and(|l| unicode_width::UnicodeWidthStr::width(l) == 80 && l.ends_with('┐'))
+    });
+    t.keys(&["q"]);
+    let after = t.wait_text("lacrima exited with status 0");
+    assert!(
+        !after.contains("Codebook"),
+        "the alternate screen is left on quit:\n{after}"
+    );
+    assert!(codings_of(&path, "demo").is_empty());
+    assert!(reviews_of(&path, "demo").is_empty());
+    let events = sql_rows(
+        &path,
+        "SELECT e.action FROM events e JOIN coders d ON d.id = e.coder_id WHERE d.name = 'demo' ORDER BY e.id",
+    );
+    assert_eq!(events, [["code.apply"], ["undo"]]);
+}
+
+#[test]
+fn a_coding_shown_on_screen_survives_kill_9() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo_project(dir.path());
+    let t = Tmux::start("kill9", 100, 30, &code_command(dir.path(), &path, false));
+    t.wait_text("reviewed 0 of");
+    t.keys(&["1", "j", "v", "w", "w", "2"]);
+    t.wait_text("applied felt-cared-for to the segment");
+    let pid = t.lacrima_pid();
+    let status = Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // Nothing the screen showed is lost: both codings and the review marks are in the file.
+    assert_eq!(
+        codings_of(&path, "demo"),
+        [
+            "T0001 consequence_client rapport-deepened - -",
+            "T0001 consequence_relationship felt-cared-for 0 9",
+        ]
+    );
+    assert_eq!(reviews_of(&path, "demo").len(), 2);
+}
+
+#[test]
+fn sigterm_ends_the_screen_and_restores_the_terminal() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo_project(dir.path());
+    let t = Tmux::start("term", 100, 30, &code_command(dir.path(), &path, true));
+    t.wait_text("reviewed 0 of");
+    t.keys(&["5"]);
+    t.wait_text("applied session-deepened");
+    let lacrima = t.lacrima_pid().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &lacrima])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let after = t.wait_text("lacrima exited with status 0");
+    assert!(!after.contains("Codebook"), "{after}");
+    assert_eq!(
+        codings_of(&path, "demo"),
+        ["T0001 consequence_client session-deepened - -"]
+    );
+}
+
+#[test]
+fn wide_characters_line_up_in_a_real_terminal() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let csv = "id,answer\nr1,我们一起哭了，然后谈了很久。 Then we talked 😢 for a long time and it helped both of us.\n";
+    let path = project_from_csv(dir.path(), csv, &["answer"]);
+    let t = Tmux::start("wide", 100, 30, &code_command(dir.path(), &path, false));
+    let s = t.wait_text("我们一起哭了");
+    // Every line of the frame is exactly as wide as the terminal: wide characters took two
+    // columns each, so the right border did not move.
+    for line in s.lines() {
+        assert!(
+            unicode_width::UnicodeWidthStr::width(line) <= 100,
+            "{line:?}"
+        );
+    }
+    let bordered: Vec<&str> = s
+        .lines()
+        .filter(|l| l.contains("我们") || l.contains("😢"))
+        .collect();
+    assert!(!bordered.is_empty());
+    for line in bordered {
+        assert_eq!(unicode_width::UnicodeWidthStr::width(line), 100, "{line:?}");
+        assert!(line.ends_with('│') || line.ends_with('║'), "{line:?}");
+    }
+    t.keys(&["q"]);
+}
