@@ -32,6 +32,7 @@
 mod bootstrap;
 mod coding;
 mod per_code;
+mod report;
 mod set_alpha;
 mod single;
 mod tallies;
@@ -46,6 +47,10 @@ pub use coding::CodingMatrix;
 pub use per_code::{
     CodeAgreement, OverallAgreement, overall, per_code, per_code_tallies, pooled_alpha,
     pooled_percent_agreement, pooled_tallies,
+};
+pub use report::{
+    AgreementReport, Bootstrap, BootstrapInfo, CodeRow, CoderCounts, OverallRow, PairRow,
+    Reliability, ReportInput, ReportOptions, UNIT_NOTE, agreement_report, pair_matrix,
 };
 pub use set_alpha::{SetDistance, distinct_pairable_sets, jaccard_alpha, masi_alpha, set_alpha};
 pub use single::{

@@ -57,6 +57,9 @@ pub enum Command {
         #[arg(long, env = "LACRIMA_CODER")]
         coder: Option<String>,
     },
+    /// Intercoder agreement per code and overall: every standard coefficient, any number of
+    /// coders.
+    Agreement(super::agreement::AgreementArgs),
 }
 
 #[derive(Args, Debug)]

@@ -1,6 +1,7 @@
 //! One function per subcommand: open the project, call the library, format the output.
 //! Standard output carries only what was asked for; warnings go to standard error.
 
+pub mod agreement;
 pub mod analyze;
 mod args;
 mod dataset;
@@ -44,6 +45,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::Export(ExportCommand::Dataset(a)) => dataset::export(project, a),
         Command::Backup { file } => backup(project, file),
         Command::Demo => demo::run(),
+        Command::Agreement(a) => agreement::agreement(project, a),
         Command::Code { coder } => code(project, coder.as_deref()),
     }
 }

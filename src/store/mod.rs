@@ -5,6 +5,7 @@
 //! `PRAGMA user_version`; `PRAGMA application_id` marks the file as lacrima's so that any other file
 //! is refused before SQLite writes a byte to it.
 
+mod agreement_data;
 mod analysis_data;
 mod codebook;
 mod codings;
@@ -13,6 +14,7 @@ mod session;
 mod summary;
 mod survey;
 
+pub use agreement_data::{AgreementRatings, RatingCoder};
 pub use analysis_data::{AnswerState, CodedRespondent, CoderOverview};
 pub use codebook::{CodeRecord, CodebookUpdate};
 pub use codings::{CodingRow, ImportedCodings};

@@ -1,0 +1,588 @@
+//! `lacrima agreement`: intercoder agreement per code and overall (DESIGN.md sections 5 and 6),
+//! and the helpers the other agreement commands (assign, consensus, review) share to resolve
+//! coders and questions.
+
+use super::table;
+use super::{ReportFormat, json, stdout_line, warn};
+use crate::agreement::{
+    AgreementReport, Bootstrap, CodeRow, OverallRow, Reliability, ReportInput, ReportOptions,
+    agreement_report,
+};
+use crate::error::{Error, Result};
+use crate::export::{Output, csv_err};
+use crate::store::{CodeRecord, RatingCoder, Store};
+use clap::Args;
+use std::path::Path;
+
+#[derive(Args, Debug)]
+pub struct AgreementArgs {
+    /// Coders to compare (comma list, or repeat the option). Default: every coder who rated an
+    /// answer, consensus coders excluded.
+    #[arg(long)]
+    pub coders: Vec<String>,
+    /// Only the answers to this question (default: all questions).
+    #[arg(long)]
+    pub question: Option<String>,
+    /// Report only this code's row (repeat for several); the overall values stay over the
+    /// whole codebook.
+    #[arg(long)]
+    pub code: Vec<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
+    /// Add 95% bootstrap intervals for every alpha (resampling answers).
+    #[arg(long)]
+    pub ci: bool,
+    /// Bootstrap resamples for --ci.
+    #[arg(long, default_value_t = 1000, requires = "ci",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub bootstrap: u32,
+    /// Seed of the bootstrap's random numbers (the same seed gives the same intervals).
+    #[arg(long, default_value_t = 1, requires = "ci")]
+    pub seed: u64,
+    /// Add Cohen's kappa, alpha and the rest for every pair of coders, to see who diverges.
+    #[arg(long)]
+    pub pairs: bool,
+}
+
+/// (DESIGN.md section 5).
+pub(super) fn coder_names(values: &[String], existing: &[String]) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for v in values {
+        let parts: Vec<String> = if existing.iter().any(|e| e == v) {
+            vec![v.clone()]
+        } else {
+            v.split(',').map(|p| p.trim().to_string()).collect()
+        };
+        for p in parts {
+            if p.is_empty() {
+                return Err(Error::input(format!(
+                    "an empty coder name in {v:?}: write --coders A,B"
+                )));
+            }
+            if out.contains(&p) {
+                return Err(Error::input(format!("{p:?} is named twice")));
+            }
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+fn describe(c: &RatingCoder) -> String {
+    match (c.is_consensus, c.has_ratings) {
+        (true, _) => format!("{} (consensus)", c.name),
+        (false, true) => c.name.clone(),
+        (false, false) => format!("{} (rated nothing)", c.name),
+    }
+}
+
+pub(super) fn coder_list(all: &[RatingCoder]) -> String {
+    if all.is_empty() {
+        "(none yet)".into()
+    } else {
+        all.iter().map(describe).collect::<Vec<_>>().join(", ")
+    }
+}
+
+fn unknown_coder_error(name: &str, all: &[RatingCoder]) -> Error {
+    Error::input(format!(
+        "no coder called {name:?}; the coders are: {}",
+        coder_list(all)
+    ))
+}
+
+/// Resolves `--question`: its id, or an error naming the questions.
+pub(super) fn question_id(store: &Store, name: Option<&str>) -> Result<Option<i64>> {
+    let Some(name) = name else { return Ok(None) };
+    match store.question_id_by_name(name)? {
+        Some(id) => Ok(Some(id)),
+        None => {
+            let names: Vec<String> = store.question_names()?;
+            Err(Error::input(format!(
+                "no question called {name:?}; the questions are: {}",
+                if names.is_empty() {
+                    "(none: import a survey first)".into()
+                } else {
+                    names.join(", ")
+                }
+            )))
+        }
+    }
+}
+
+/// Resolves named coders (all must exist) to (id, name), in the order given.
+pub(super) fn named_coders(values: &[String], all: &[RatingCoder]) -> Result<Vec<(i64, String)>> {
+    let existing: Vec<String> = all.iter().map(|c| c.name.clone()).collect();
+    coder_names(values, &existing)?
+        .into_iter()
+        .map(|n| match all.iter().find(|c| c.name == n) {
+            Some(c) => Ok((c.id, c.name.clone())),
+            None => Err(unknown_coder_error(&n, all)),
+        })
+        .collect()
+}
+
+fn codable(codes: &[CodeRecord]) -> Vec<&CodeRecord> {
+    codes.iter().filter(|c| c.codable).collect()
+}
+
+pub fn agreement(project: &Path, a: &AgreementArgs) -> Result<()> {
+    let store = Store::open(project)?;
+    let question = question_id(&store, a.question.as_deref())?;
+    let all = store.rating_coders(question)?;
+    let in_question = match &a.question {
+        Some(q) => format!(" of question {q:?}"),
+        None => String::new(),
+    };
+    let coders: Vec<(i64, String)> = if a.coders.is_empty() {
+        all.iter()
+            .filter(|c| c.has_ratings && !c.is_consensus)
+            .map(|c| (c.id, c.name.clone()))
+            .collect()
+    } else {
+        named_coders(&a.coders, &all)?
+    };
+    if coders.len() < 2 {
+        let which = if a.coders.is_empty() {
+            match coders.first() {
+                Some((_, n)) => format!("only {n} has rated answers{in_question}"),
+                None => format!("nobody has rated answers{in_question}"),
+            }
+        } else {
+            format!("only {} was named", coders[0].1)
+        };
+        return Err(Error::input(format!(
+            "agreement needs at least two coders, but {which}; the coders are: {}{}",
+            coder_list(&all),
+            if a.coders.is_empty() {
+                ". Name them with --coders A,B"
+            } else {
+                ""
+            }
+        )));
+    }
+    for (id, name) in &coders {
+        if all.iter().any(|c| c.id == *id && !c.has_ratings) {
+            warn(&format!("{name} has not rated any answer{in_question}"));
+        }
+    }
+
+    let codes = store.codes()?;
+    let codable = codable(&codes);
+    if codable.is_empty() {
+        return Err(Error::input(
+            "the codebook has no codable codes: import one with `lacrima codebook import FILE`",
+        ));
+    }
+    let rows = if a.code.is_empty() {
+        None
+    } else {
+        let mut rows = Vec::new();
+        for name in &a.code {
+            let lower = name.to_lowercase();
+            match codes.iter().find(|c| c.name.to_lowercase() == lower) {
+                Some(c) if c.codable => {
+                    let i = codable.iter().position(|k| k.id == c.id).unwrap_or(0);
+                    if !rows.contains(&i) {
+                        rows.push(i);
+                    }
+                }
+                Some(c) => {
+                    return Err(Error::input(format!(
+                        "{:?} only groups other codes, which is not coded itself; the codable \
+                         codes are: {}",
+                        c.name,
+                        codable
+                            .iter()
+                            .map(|k| k.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
+                None => {
+                    return Err(Error::input(format!(
+                        "no code called {name:?}; the codable codes are: {}",
+                        codable
+                            .iter()
+                            .map(|k| k.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
+            }
+        }
+        Some(rows)
+    };
+
+    let coder_ids: Vec<i64> = coders.iter().map(|c| c.0).collect();
+    let code_ids: Vec<i64> = codable.iter().map(|c| c.id).collect();
+    let ratings = store.agreement_ratings(&coder_ids, question, &code_ids)?;
+    let names: Vec<String> = coders.iter().map(|c| c.1.clone()).collect();
+    if ratings.matrix.n_units() == 0 {
+        let mut msg = format!("no answer{in_question} was rated by {}", names.join(" or "));
+        if question.is_some() {
+            let mut with = Vec::new();
+            for q in store.question_names()? {
+                if let Some(id) = store.question_id_by_name(&q)? {
+                    let r = store.rating_coders(Some(id))?;
+                    if r.iter().any(|c| c.has_ratings && coder_ids.contains(&c.id)) {
+                        with.push(q);
+                    }
+                }
+            }
+            msg.push_str(&format!(
+                "; questions with answers they rated: {}",
+                if with.is_empty() {
+                    "(none)".into()
+                } else {
+                    with.join(", ")
+                }
+            ));
+        }
+        return Err(Error::input(msg));
+    }
+
+    let code_names: Vec<String> = codable.iter().map(|c| c.name.clone()).collect();
+    let report = agreement_report(
+        ReportInput {
+            matrix: &ratings.matrix,
+            coders: &names,
+            codes: &code_names,
+            coder_counts: &ratings.coder_counts,
+            question: a.question.as_deref(),
+        },
+        &ReportOptions {
+            rows,
+            bootstrap: a.ci.then_some(Bootstrap {
+                resamples: a.bootstrap as usize,
+                seed: a.seed,
+            }),
+            pairs: a.pairs,
+        },
+    );
+    match a.format {
+        ReportFormat::Json => stdout_line(&json(&report)?),
+        ReportFormat::Csv => write_csv(&report, a.ci),
+        ReportFormat::Table => stdout_line(&render_table(&report, code_names.len())),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Agreement output
+
+fn num(v: Option<f64>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+fn csv_row(coders: &str, r: &CodeRow, ci: bool) -> Vec<String> {
+    let mut row = vec![
+        coders.to_string(),
+        r.code.clone(),
+        r.units.to_string(),
+        r.units_pairable.to_string(),
+        num(r.prevalence),
+        num(r.percent_agreement),
+        num(r.cohen_kappa),
+        num(r.scott_pi),
+        num(r.fleiss_kappa),
+        num(r.krippendorff_alpha),
+    ];
+    if ci {
+        row.push(num(r.krippendorff_alpha_ci_low.flatten()));
+        row.push(num(r.krippendorff_alpha_ci_high.flatten()));
+    }
+    row.extend([num(r.gwet_ac1), num(r.brennan_prediger), String::new()]);
+    if ci {
+        row.extend([String::new(), String::new()]);
+    }
+    row.push(r.undefined_reason.clone().unwrap_or_default());
+    row
+}
+
+fn csv_overall(coders: &str, units: u64, pairable: u64, o: &OverallRow, ci: bool) -> Vec<String> {
+    let mut row = vec![
+        coders.to_string(),
+        "(overall)".into(),
+        units.to_string(),
+        pairable.to_string(),
+        String::new(),
+        num(o.percent_agreement_pooled),
+        String::new(),
+        String::new(),
+        String::new(),
+        num(o.krippendorff_alpha_pooled),
+    ];
+    if ci {
+        row.push(num(o.krippendorff_alpha_pooled_ci_low.flatten()));
+        row.push(num(o.krippendorff_alpha_pooled_ci_high.flatten()));
+    }
+    row.extend([String::new(), String::new(), num(o.krippendorff_alpha_masi)]);
+    if ci {
+        row.push(num(o.krippendorff_alpha_masi_ci_low.flatten()));
+        row.push(num(o.krippendorff_alpha_masi_ci_high.flatten()));
+    }
+    row.push(o.undefined_reason.clone().unwrap_or_default());
+    row
+}
+
+/// One row per code, then `(overall)`; with --pairs the same for every pair of coders. The
+/// `coders` column names whose codings each row compares (`;` between names).
+fn write_csv(report: &AgreementReport, ci: bool) -> Result<()> {
+    let mut header = vec![
+        "coders",
+        "code",
+        "units",
+        "units_pairable",
+        "prevalence",
+        "percent_agreement",
+        "cohen_kappa",
+        "scott_pi",
+        "fleiss_kappa",
+        "krippendorff_alpha",
+    ];
+    if ci {
+        header.extend(["krippendorff_alpha_ci_low", "krippendorff_alpha_ci_high"]);
+    }
+    header.extend(["gwet_ac1", "brennan_prediger", "krippendorff_alpha_masi"]);
+    if ci {
+        header.extend([
+            "krippendorff_alpha_masi_ci_low",
+            "krippendorff_alpha_masi_ci_high",
+        ]);
+    }
+    header.push("undefined_reason");
+    let mut out = Output::open(None)?;
+    {
+        let mut w = csv::Writer::from_writer(&mut out);
+        w.write_record(&header).map_err(csv_err)?;
+        let all = report.coders.join(";");
+        for r in &report.codes {
+            w.write_record(csv_row(&all, r, ci)).map_err(csv_err)?;
+        }
+        let pairable = report.codes.first().map_or(0, |r| r.units_pairable);
+        w.write_record(csv_overall(
+            &all,
+            report.units,
+            pairable,
+            &report.overall,
+            ci,
+        ))
+        .map_err(csv_err)?;
+        for p in report.pairs.iter().flatten() {
+            let who = p.coders.join(";");
+            let units = p.codes.first().map_or(0, |r| r.units);
+            for r in &p.codes {
+                w.write_record(csv_row(&who, r, false)).map_err(csv_err)?;
+            }
+            w.write_record(csv_overall(
+                &who,
+                units,
+                p.units_pairable,
+                &p.overall,
+                false,
+            ))
+            .map_err(csv_err)?;
+        }
+        w.flush().map_err(crate::export::write_err)?;
+    }
+    out.finish()
+}
+
+fn fixed(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".into(), |x| format!("{x:.3}"))
+}
+
+fn interval(low: Option<Option<f64>>, high: Option<Option<f64>>) -> String {
+    match (low.flatten(), high.flatten()) {
+        (Some(l), Some(h)) => format!("[{l:.3}, {h:.3}]"),
+        _ => "-".into(),
+    }
+}
+
+fn verdict(alpha: Option<f64>, reason: Option<&str>) -> String {
+    match (alpha, reason) {
+        (Some(a), _) => Reliability::of(a).as_str().to_string(),
+        (None, Some(r)) => format!("- {r}"),
+        (None, None) => "-".into(),
+    }
+}
+
+pub(super) fn and_list(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+fn render_table(r: &AgreementReport, codebook_size: usize) -> String {
+    let two = r.coders.len() == 2;
+    let ci = r.bootstrap.is_some();
+    let mut s = format!(
+        "Intercoder agreement of {} on {} answers ({}).\n",
+        and_list(&r.coders),
+        r.units,
+        match &r.question {
+            Some(q) => format!("question {q}"),
+            None => "all questions".into(),
+        }
+    );
+    let counts: Vec<String> = r
+        .coder_counts
+        .0
+        .iter()
+        .map(|(n, c)| format!("{n} {c}"))
+        .collect();
+    s.push_str(&format!("Answers rated: {}.\n\n", counts.join(", ")));
+
+    let mut header = vec!["code", "pairable", "prevalence", "agreement", "alpha"];
+    if ci {
+        header.push("alpha 95% CI");
+    }
+    if two {
+        header.extend(["Cohen", "Scott"]);
+    }
+    header.extend(["Fleiss", "AC1", "BP", "reliability"]);
+    let rows: Vec<Vec<String>> = r
+        .codes
+        .iter()
+        .map(|c| {
+            let mut row = vec![
+                c.code.clone(),
+                c.units_pairable.to_string(),
+                fixed(c.prevalence),
+                fixed(c.percent_agreement),
+                fixed(c.krippendorff_alpha),
+            ];
+            if ci {
+                row.push(interval(
+                    c.krippendorff_alpha_ci_low,
+                    c.krippendorff_alpha_ci_high,
+                ));
+            }
+            if two {
+                row.extend([fixed(c.cohen_kappa), fixed(c.scott_pi)]);
+            }
+            row.extend([
+                fixed(c.fleiss_kappa),
+                fixed(c.gwet_ac1),
+                fixed(c.brennan_prediger),
+                verdict(c.krippendorff_alpha, c.undefined_reason.as_deref()),
+            ]);
+            row
+        })
+        .collect();
+    s.push_str(&table::render(&header, &rows));
+
+    let o = &r.overall;
+    s.push_str(&format!(
+        "\nOverall, over all {codebook_size} codable codes:\n"
+    ));
+    let ci_of = |low, high| {
+        if ci {
+            format!("  95% CI {}", interval(low, high))
+        } else {
+            String::new()
+        }
+    };
+    s.push_str(&format!(
+        "  pooled alpha      {}{}  {}\n",
+        fixed(o.krippendorff_alpha_pooled),
+        ci_of(
+            o.krippendorff_alpha_pooled_ci_low,
+            o.krippendorff_alpha_pooled_ci_high
+        ),
+        verdict(o.krippendorff_alpha_pooled, o.undefined_reason.as_deref())
+    ));
+    s.push_str(&format!(
+        "  MASI alpha        {}{}  {}\n",
+        fixed(o.krippendorff_alpha_masi),
+        ci_of(
+            o.krippendorff_alpha_masi_ci_low,
+            o.krippendorff_alpha_masi_ci_high
+        ),
+        verdict(o.krippendorff_alpha_masi, o.undefined_reason.as_deref())
+    ));
+    s.push_str(&format!(
+        "  pooled agreement  {}\n",
+        fixed(o.percent_agreement_pooled)
+    ));
+
+    for p in r.pairs.iter().flatten() {
+        s.push_str(&format!(
+            "\n{} and {} alone ({} answers both rated): pooled alpha {}, MASI alpha {}\n",
+            p.coders[0],
+            p.coders[1],
+            p.units_pairable,
+            fixed(p.overall.krippendorff_alpha_pooled),
+            fixed(p.overall.krippendorff_alpha_masi)
+        ));
+        let rows: Vec<Vec<String>> = p
+            .codes
+            .iter()
+            .map(|c| {
+                vec![
+                    c.code.clone(),
+                    c.units_pairable.to_string(),
+                    fixed(c.percent_agreement),
+                    fixed(c.cohen_kappa),
+                    fixed(c.krippendorff_alpha),
+                    verdict(c.krippendorff_alpha, c.undefined_reason.as_deref()),
+                ]
+            })
+            .collect();
+        s.push_str(&table::render(
+            &[
+                "code",
+                "pairable",
+                "agreement",
+                "Cohen",
+                "alpha",
+                "reliability",
+            ],
+            &rows,
+        ));
+    }
+
+    s.push_str(&format!(
+        "\nReliability (Krippendorff's guidance for alpha): {:.3} or more reliable; {:.3} to {:.3}\n\
+         tentative (draw tentative conclusions only); below {:.3} unreliable.\n",
+        Reliability::RELIABLE_FROM,
+        Reliability::TENTATIVE_FROM,
+        Reliability::RELIABLE_FROM,
+        Reliability::TENTATIVE_FROM
+    ));
+    s.push_str(
+        "Agreement is on which codes each coder applied to each answer, not on segment boundaries.\n\
+         pairable: answers rated by two or more of the coders; agreement: pairwise percent\n\
+         agreement; Fleiss: Gwet's form for missing ratings; AC1: Gwet's AC1; BP: Brennan-Prediger.\n\
+         A dash is undefined; the reason is on the right.\n",
+    );
+    if let Some(b) = &r.bootstrap {
+        s.push_str(&format!(
+            "Intervals: {} bootstrap resamples of the answers, seed {}.\n",
+            b.resamples, b.seed
+        ));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_existing_name_with_a_comma_is_taken_whole() {
+        let existing = vec!["Smith, J".to_string(), "ana".to_string()];
+        assert_eq!(
+            coder_names(&["Smith, J".into()], &existing).unwrap(),
+            ["Smith, J"]
+        );
+        assert_eq!(
+            coder_names(&["ana,ben".into(), "cy".into()], &existing).unwrap(),
+            ["ana", "ben", "cy"]
+        );
+        assert!(coder_names(&["ana,ana".into()], &existing).is_err());
+        assert!(coder_names(&["ana,".into()], &existing).is_err());
+    }
+}
