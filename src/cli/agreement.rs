@@ -44,6 +44,7 @@ pub struct AgreementArgs {
     pub pairs: bool,
 }
 
+/// Splits comma lists, except that a name matching an existing coder exactly is taken whole
 /// (DESIGN.md section 5).
 pub(super) fn coder_names(values: &[String], existing: &[String]) -> Result<Vec<String>> {
     let mut out: Vec<String> = Vec::new();

@@ -60,6 +60,10 @@ pub enum Command {
     /// Intercoder agreement per code and overall: every standard coefficient, any number of
     /// coders.
     Agreement(super::agreement::AgreementArgs),
+    /// Plan who codes what: a reproducible reliability sample for every coder, the rest split.
+    Assign(super::assign::AssignArgs),
+    /// Build the consensus coding: pre-fill what the coders agree on, report what is left.
+    Consensus(super::consensus::ConsensusArgs),
 }
 
 #[derive(Args, Debug)]

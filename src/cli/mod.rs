@@ -4,6 +4,8 @@
 pub mod agreement;
 pub mod analyze;
 mod args;
+mod assign;
+mod consensus;
 mod dataset;
 mod demo;
 mod table;
@@ -46,6 +48,8 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::Backup { file } => backup(project, file),
         Command::Demo => demo::run(),
         Command::Agreement(a) => agreement::agreement(project, a),
+        Command::Assign(a) => assign::assign(project, a),
+        Command::Consensus(a) => consensus::consensus(project, a),
         Command::Code { coder } => code(project, coder.as_deref()),
     }
 }

@@ -7,8 +7,10 @@
 
 mod agreement_data;
 mod analysis_data;
+mod assign;
 mod codebook;
 mod codings;
+mod consensus;
 mod dataset;
 mod session;
 mod summary;
@@ -16,8 +18,12 @@ mod survey;
 
 pub use agreement_data::{AgreementRatings, RatingCoder};
 pub use analysis_data::{AnswerState, CodedRespondent, CoderOverview};
+pub use assign::{CoderProgress, MAX_PLAN_CODERS, Plan, PlanRequest, PlanSummary, plan_answers};
 pub use codebook::{CodeRecord, CodebookUpdate};
 pub use codings::{CodingRow, ImportedCodings};
+pub use consensus::{
+    Adopt, AgreedSummary, DisagreementIndex, QueueItem, Span, Version, merge_segments,
+};
 pub use dataset::{
     AnswerRecord, CodeMemo, CodingRecord, DatasetLayout, DatasetQuestion, DatasetValue,
     DatasetVariable, ValueRow,
@@ -41,6 +47,7 @@ pub const APPLICATION_ID: i32 = 0x4C43_524D;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_initial.sql"),
     include_str!("migrations/002_coding_workspace.sql"),
+    include_str!("migrations/003_assignments_consensus.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -1,0 +1,440 @@
+//! Two coders have double-coded a sample; the team turns it into one consensus coding.
+//! `lacrima consensus --agreed` takes over what they agree on (and nothing else), never
+//! overwrites a decision, and leaves a queue of disagreements that the review screen settles
+//! one (answer, code) at a time through the store, each decision logged with who decided and
+//! from which versions.
+
+mod common;
+use common::*;
+use lacrima::store::{Adopt, Store};
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+/// Six answers, codes A, B and C, coded by ana and ben:
+/// - R1: both A (whole answer)                      -> agreed: A whole
+/// - R2: ana A [0,5) and B; ben A [3,10) and [20,25) -> agreed: A [0,10) + [20,25); B open
+/// - R3: ana A [0,5); ben A whole                    -> agreed: A whole
+/// - R4: both reviewed it, nothing applies           -> agreed: nothing (rated, no code)
+/// - R5: only ana (C)                                -> not compared
+/// - R6: ana B; ben C                                -> B and C open
+fn project() -> Scratch {
+    let s = Scratch::new();
+    let mut survey = String::from("id,answer\n");
+    for r in 1..=6 {
+        survey.push_str(&format!(
+            "R{r},The client cried with me and then told me she felt seen for once.\n"
+        ));
+    }
+    s.write("survey.csv", survey);
+    s.write(
+        "codebook.csv",
+        "name,parent\nGroup,\nA,Group\nB,Group\nC,\n",
+    );
+    s.write(
+        "codings.csv",
+        "respondent,question,coder,code,start,end,memo\n\
+         R1,answer,ana,A,,,\nR1,answer,ben,A,,,\n\
+         R2,answer,ana,A,0,5,\nR2,answer,ana,B,,,\nR2,answer,ben,A,3,10,\nR2,answer,ben,A,20,25,\n\
+         R3,answer,ana,A,0,5,\nR3,answer,ben,A,,,\n\
+         R4,answer,ana,,,,\nR4,answer,ben,,,,\n\
+         R5,answer,ana,C,,,\n\
+         R6,answer,ana,B,,,\nR6,answer,ben,C,,,\n",
+    );
+    s.lacrima(&["import", "survey.csv", "--id", "id", "--open", "answer"])
+        .assert()
+        .success();
+    s.lacrima(&["codebook", "import", "codebook.csv"])
+        .assert()
+        .success();
+    s.lacrima(&["codings", "import", "codings.csv"])
+        .assert()
+        .success();
+    s
+}
+
+/// The consensus coder's codings as "R1 A" / "R2 A 0-10" lines.
+fn consensus_codings(s: &Scratch) -> BTreeSet<String> {
+    let csv = s.stdout(&["codings", "export", "--coder", "consensus"]);
+    let mut rdr = csv::Reader::from_reader(csv.as_bytes());
+    rdr.records()
+        .map(|r| {
+            let r = r.unwrap();
+            let span = if r[4].is_empty() {
+                String::new()
+            } else {
+                format!(" {}-{}", &r[4], &r[5])
+            };
+            if r[3].is_empty() {
+                format!("{} (no code)", &r[0])
+            } else {
+                format!("{} {}{span}", &r[0], &r[3])
+            }
+        })
+        .collect()
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn agreed_codes_are_prefilled_and_disagreements_are_left() {
+    let s = project();
+    let out: Value = serde_json::from_str(&s.stdout(&[
+        "consensus",
+        "--from",
+        "ana,ben",
+        "--agreed",
+        "--coder",
+        "maria",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(out["answers_compared"], 5, "R5 was rated by ana only");
+    assert_eq!(out["answers_not_compared"], 1);
+    assert_eq!(out["codings_added"], 4);
+    assert_eq!(out["answers_settled"], 3, "R1, R3 and R4");
+    assert_eq!(out["disagreements"], 3, "B on R2, B and C on R6");
+    assert_eq!(out["answers_with_disagreements"], 2);
+    assert_eq!(
+        consensus_codings(&s),
+        set(&["R1 A", "R2 A 0-10", "R2 A 20-25", "R3 A", "R4 (no code)"])
+    );
+    let is_consensus: i64 = query_one(
+        &s.project(),
+        "SELECT is_consensus FROM coders WHERE name = 'consensus'",
+    );
+    assert_eq!(is_consensus, 1);
+    let marked: i64 = query_one(
+        &s.project(),
+        "SELECT count(*) FROM reviews v JOIN coders d ON d.id = v.coder_id
+         WHERE d.name = 'consensus'",
+    );
+    assert_eq!(
+        marked, 4,
+        "R1-R4: coded, or agreed that nothing applies; not R6"
+    );
+
+    // Every decision is in the event log with who decided and both versions.
+    let event: String = query_one(
+        &s.project(),
+        "SELECT e.after FROM events e JOIN responses s ON s.id = json_extract(e.after, '$.response_id')
+         JOIN respondents r ON r.id = s.respondent_id
+         WHERE e.action = 'consensus.agreed' AND r.ext_id = 'R2'",
+    );
+    let event: Value = serde_json::from_str(&event).unwrap();
+    assert_eq!(event["decided_by"], "maria");
+    assert_eq!(event["decision"], "agreed");
+    assert_eq!(event["from"]["ana"].as_array().unwrap().len(), 2);
+    assert_eq!(event["from"]["ben"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        event["rows"].as_array().unwrap().len(),
+        3,
+        "two codings, one mark"
+    );
+    let decisions: i64 = query_one(
+        &s.project(),
+        "SELECT count(*) FROM consensus_decisions WHERE decision = 'agreed'
+         AND decided_by = 'maria' AND from_coders = '[\"ana\",\"ben\"]' AND event_id IS NOT NULL",
+    );
+    assert_eq!(decisions, 3, "A on R1, R2 and R3");
+
+    // The consensus is an ordinary coder for every later step.
+    let agreement: Value = serde_json::from_str(&s.stdout(&[
+        "agreement",
+        "--format",
+        "json",
+        "--coders",
+        "ana,consensus",
+    ]))
+    .unwrap();
+    assert_eq!(agreement["coder_counts"]["consensus"], 4);
+    let default: Value =
+        serde_json::from_str(&s.stdout(&["agreement", "--format", "json"])).unwrap();
+    assert_eq!(
+        default["coders"],
+        serde_json::json!(["ana", "ben"]),
+        "consensus coders are not compared by default"
+    );
+}
+
+#[test]
+fn running_it_again_changes_nothing() {
+    let s = project();
+    s.lacrima(&["consensus", "--from", "ana,ben", "--agreed"])
+        .assert()
+        .success();
+    let before = dump(&s.project());
+    let out = s.stdout(&["consensus", "--from", "ana,ben", "--agreed"]);
+    assert!(out.contains("added 0 agreed codings"), "{out}");
+    assert!(out.contains("kept:      3 earlier decisions"), "{out}");
+    assert!(
+        out.contains("remaining: 3 disagreements on 2 answers"),
+        "{out}"
+    );
+    assert_eq!(dump(&s.project()), before);
+}
+
+#[test]
+fn decisions_made_by_people_are_never_overwritten() {
+    let s = project();
+    s.lacrima(&["consensus", "--from", "ana,ben", "--agreed"])
+        .assert()
+        .success();
+    let mut store = Store::open(&s.project()).unwrap();
+    let ids = ids(&s);
+    let from = [(ids.ana, "ana".to_string()), (ids.ben, "ben".to_string())];
+    // The team decides that A does not apply to R1 after all.
+    store
+        .adopt_into_consensus(
+            (ids.consensus, "consensus"),
+            &from,
+            ids.r[1],
+            ids.a,
+            Adopt::None,
+            Some("maria"),
+        )
+        .unwrap();
+    drop(store);
+    // Someone codes R6 by hand as the consensus coder.
+    s.write(
+        "by_hand.csv",
+        "respondent,question,coder,code,start,end,memo\nR6,answer,consensus,C,0,10,\n",
+    );
+    s.lacrima(&["codings", "import", "by_hand.csv"])
+        .assert()
+        .success();
+    let before = consensus_codings(&s);
+    assert!(!before.contains("R1 A"));
+    let out = s.stdout(&["consensus", "--from", "ana,ben", "--agreed"]);
+    assert!(out.contains("1 answer edited by hand"), "{out}");
+    assert_eq!(
+        consensus_codings(&s),
+        before,
+        "R1 stays without A, R6 as coded"
+    );
+    let status = s.stdout(&["consensus", "--from", "ana,ben"]);
+    assert!(
+        status.starts_with("Consensus \"consensus\" from ana and ben: 2 of 3 disagreements"),
+        "R6's two count as settled by hand: {status}"
+    );
+}
+
+struct Ids {
+    ana: i64,
+    ben: i64,
+    consensus: i64,
+    a: i64,
+    b: i64,
+    c: i64,
+    /// Response id of R1..R6 at index 1..6.
+    r: Vec<i64>,
+}
+
+fn ids(s: &Scratch) -> Ids {
+    let q = |sql: &str| -> i64 { query_one(&s.project(), sql) };
+    let coder = |n: &str| q(&format!("SELECT id FROM coders WHERE name = '{n}'"));
+    let code = |n: &str| q(&format!("SELECT id FROM codes WHERE name = '{n}'"));
+    let mut r = vec![0];
+    for i in 1..=6 {
+        r.push(q(&format!(
+            "SELECT s.id FROM responses s JOIN respondents r ON r.id = s.respondent_id
+             WHERE r.ext_id = 'R{i}'"
+        )));
+    }
+    Ids {
+        ana: coder("ana"),
+        ben: coder("ben"),
+        consensus: coder("consensus"),
+        a: code("A"),
+        b: code("B"),
+        c: code("C"),
+        r,
+    }
+}
+
+#[test]
+fn the_review_screen_settles_the_queue_one_decision_at_a_time() {
+    let s = project();
+    s.lacrima(&["consensus", "--from", "ana,ben", "--agreed"])
+        .assert()
+        .success();
+    let ids = ids(&s);
+    let from = [(ids.ana, "ana".to_string()), (ids.ben, "ben".to_string())];
+    let me = (ids.consensus, "consensus");
+    let mut store = Store::open(&s.project()).unwrap();
+
+    let index = store
+        .disagreement_index(ids.consensus, &from, None)
+        .unwrap();
+    let queue = |index: &lacrima::store::DisagreementIndex, code| -> Vec<(i64, bool)> {
+        index
+            .queue(code)
+            .iter()
+            .map(|q| (q.response_id, q.settled))
+            .collect()
+    };
+    assert_eq!(queue(&index, ids.a), vec![], "A is agreed everywhere");
+    assert_eq!(
+        queue(&index, ids.b),
+        vec![(ids.r[2], false), (ids.r[6], false)]
+    );
+    assert_eq!(queue(&index, ids.c), vec![(ids.r[6], false)]);
+    assert_eq!(index.progress(), (0, 3));
+
+    // Side by side: each coder's version of R2.
+    let versions = store.answer_versions(ids.r[2], &from).unwrap();
+    assert_eq!(versions[0].coder, "ana");
+    assert!(versions[0].applies(ids.b) && !versions[1].applies(ids.b));
+    assert_eq!(versions[1].of_code(ids.a).count(), 2);
+
+    // B on R2: take ana's version.
+    store
+        .adopt_into_consensus(
+            me,
+            &from,
+            ids.r[2],
+            ids.b,
+            Adopt::Coder(ids.ana),
+            Some("maria"),
+        )
+        .unwrap();
+    // B on R6: does not apply. R6 still has C open, so it is not marked yet.
+    store
+        .adopt_into_consensus(me, &from, ids.r[6], ids.b, Adopt::None, Some("maria"))
+        .unwrap();
+    let marked = |store: &Store, r: i64| -> bool {
+        store
+            .answer_versions(r, &[(ids.consensus, "consensus".into())])
+            .unwrap()[0]
+            .rated
+    };
+    assert!(!marked(&store, ids.r[6]));
+    // C on R6: everyone's codings (only ben's). Its last disagreement: R6 is now rated.
+    store
+        .adopt_into_consensus(me, &from, ids.r[6], ids.c, Adopt::All, Some("joe"))
+        .unwrap();
+    assert!(marked(&store, ids.r[6]));
+    let index = store
+        .disagreement_index(ids.consensus, &from, None)
+        .unwrap();
+    assert_eq!(index.progress(), (3, 3), "3 of 3 settled");
+    drop(store);
+    assert_eq!(
+        consensus_codings(&s),
+        set(&[
+            "R1 A",
+            "R2 A 0-10",
+            "R2 A 20-25",
+            "R2 B",
+            "R3 A",
+            "R4 (no code)",
+            "R6 C"
+        ])
+    );
+    let decided: String = query_one(
+        &s.project(),
+        &format!(
+            "SELECT decision || ' ' || ifnull(adopted_from, '-') || ' ' || decided_by
+             FROM consensus_decisions WHERE response_id = {} AND code_id = {}",
+            ids.r[2], ids.b
+        ),
+    );
+    assert_eq!(decided, "adopted ana maria");
+    let event: String = query_one(
+        &s.project(),
+        "SELECT after FROM events WHERE action = 'consensus.decide' ORDER BY id DESC LIMIT 1",
+    );
+    let event: Value = serde_json::from_str(&event).unwrap();
+    assert_eq!(event["decided_by"], "joe");
+    assert_eq!(event["decision"], "all");
+    assert_eq!(
+        event["from"]["ana"],
+        serde_json::json!([]),
+        "ana's version of C"
+    );
+    assert_eq!(event["from"]["ben"][0]["code"], "C");
+
+    // A decision can be changed: R2's B after all does not apply.
+    let mut store = Store::open(&s.project()).unwrap();
+    store
+        .adopt_into_consensus(me, &from, ids.r[2], ids.b, Adopt::None, Some("maria"))
+        .unwrap();
+    drop(store);
+    assert!(!consensus_codings(&s).contains("R2 B"));
+    let status = s.stdout(&["consensus", "--from", "ana,ben"]);
+    assert!(
+        status.contains("3 of 3 disagreements settled; 0 open"),
+        "{status}"
+    );
+}
+
+#[test]
+fn a_version_that_does_not_exist_cannot_be_adopted() {
+    let s = project();
+    s.lacrima(&["consensus", "--from", "ana,ben", "--agreed"])
+        .assert()
+        .success();
+    let ids = ids(&s);
+    let mut store = Store::open(&s.project()).unwrap();
+    let with_cy = [(ids.ana, "ana".to_string()), (ids.ben, "ben".to_string())];
+    let before = dump(&s.project());
+    let err = store
+        .adopt_into_consensus(
+            (ids.consensus, "consensus"),
+            &with_cy,
+            ids.r[5],
+            ids.c,
+            Adopt::Coder(ids.ben),
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("ben has not coded this answer"), "{err}");
+    let group: i64 = query_one(&s.project(), "SELECT id FROM codes WHERE name = 'Group'");
+    let err = store
+        .adopt_into_consensus(
+            (ids.consensus, "consensus"),
+            &with_cy,
+            ids.r[2],
+            group,
+            Adopt::All,
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not a codable code"), "{err}");
+    drop(store);
+    assert_eq!(dump(&s.project()), before);
+    let _ = (ids.a, ids.b);
+}
+
+#[test]
+fn bad_consensus_requests_say_what_exists() {
+    let s = project();
+    let before = dump(&s.project());
+    let err = s.fails(&["consensus", "--from", "ana", "--agreed"]);
+    assert!(
+        err.contains("at least two coders") && err.contains("ana, ben"),
+        "{err}"
+    );
+    let err = s.fails(&["consensus", "--from", "ana,zoe", "--agreed"]);
+    assert!(err.contains("no coder called \"zoe\""), "{err}");
+    let err = s.fails(&["consensus", "--from", "ana,ben", "--agreed", "--as", "ana"]);
+    assert!(err.contains("one of the coders compared"), "{err}");
+    assert_eq!(dump(&s.project()), before);
+    s.write(
+        "cy.csv",
+        "respondent,question,coder,code,start,end,memo\nR1,answer,cy,A,,,\n",
+    );
+    s.lacrima(&["codings", "import", "cy.csv"])
+        .assert()
+        .success();
+    let before = dump(&s.project());
+    let err = s.fails(&["consensus", "--from", "ana,ben", "--agreed", "--as", "cy"]);
+    assert!(err.contains("\"cy\" is an ordinary coder"), "{err}");
+    // Without --agreed nothing is written, not even the consensus coder.
+    s.stdout(&["consensus", "--from", "ana,ben"]);
+    assert_eq!(dump(&s.project()), before);
+}
