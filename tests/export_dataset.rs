@@ -665,3 +665,58 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_later_wave_that_adds_a_question_keeps_every_respondent_in_survey_order() {
+    let s = Scratch::new();
+    s.write("w1.csv", "id,age,q1\nR1,30,We grew closer\nR2,40,Nothing\n");
+    s.write("w2.csv", "id,age,q1,q2\nR3,50,She cried too,I felt human\n");
+    s.lacrima(&["import", "w1.csv", "--open", "q1"])
+        .assert()
+        .success();
+    s.lacrima(&["import", "w2.csv", "--open", "q1,q2"])
+        .assert()
+        .success();
+    s.write("codebook.csv", "name\nCloser\nHuman\n");
+    s.lacrima(&["codebook", "import", "codebook.csv"])
+        .assert()
+        .success();
+    // R1's answer to q2 was stored (empty) after R2's answers, when wave 2 added the question.
+    s.write(
+        "codings.csv",
+        "respondent,question,coder,code,start,end,memo\n\
+         R1,q1,ana,Closer,,,\n\
+         R1,q2,ana,Human,,,\n\
+         R3,q2,ana,Human,,,\n\
+         R3,q1,ana,,,,\n",
+    );
+    s.lacrima(&["codings", "import", "codings.csv"])
+        .assert()
+        .success();
+    let (header, rows) = read_csv(&s.stdout(&["export", "dataset"]));
+    assert_eq!(
+        header,
+        [
+            "id",
+            "age",
+            "q1_closer",
+            "q1_human",
+            "q2_closer",
+            "q2_human"
+        ]
+    );
+    assert_eq!(rows[0], ["R1", "30", "1", "0", "0", "1"]);
+    assert_eq!(rows[1], ["R2", "40", "", "", "", ""]);
+    assert_eq!(rows[2], ["R3", "50", "0", "0", "0", "1"]);
+    let f: Value = serde_json::from_str(&s.stdout(&["analyze", "--format", "json"])).unwrap();
+    assert_eq!(f["respondents_rated"], 2);
+    assert_eq!(f["codes"][1]["code"], "Human");
+    assert_eq!(f["codes"][1]["respondents"], 2);
+    assert_eq!(f["codes"][1]["by_question"][1]["answers"], 2);
+    let (_, long) = read_csv(&s.stdout(&["export", "dataset", "--format", "csv-long"]));
+    let order: Vec<(&str, &str)> = long
+        .iter()
+        .map(|r| (r[0].as_str(), r[1].as_str()))
+        .collect();
+    assert_eq!(order, [("R1", "q1"), ("R1", "q2"), ("R3", "q2")]);
+}

@@ -13,8 +13,8 @@ use crate::analysis::{
 use crate::error::{Error, Result};
 use crate::export::{csv_err, write_err};
 use crate::store::{
-    CodeRecord, CodedRespondent, DatasetLayout, DatasetQuestion, DatasetValue, DatasetVariable,
-    Store, VariableKind,
+    CodeRecord, CodedAnswers, DatasetLayout, DatasetQuestion, DatasetValue, DatasetVariable, Store,
+    VariableKind,
 };
 use serde::Serialize;
 use std::io::Write;
@@ -172,6 +172,12 @@ fn codable(layout: &DatasetLayout) -> Vec<&CodeRecord> {
     layout.codes.iter().filter(|c| c.codable).collect()
 }
 
+/// The coder's decisions on the chosen questions for these codes (bit k is `codes[k]`).
+fn coded_answers(store: &Store, scope: &Scope, codes: &[&CodeRecord]) -> Result<CodedAnswers> {
+    let ids: Vec<i64> = codes.iter().map(|c| c.id).collect();
+    store.coded_answers(scope.coder_id, &scope.question_ids(), &ids)
+}
+
 /// A statistic for output: never NaN or infinite.
 fn finite(x: Option<f64>) -> Option<f64> {
     x.filter(|v| v.is_finite())
@@ -248,48 +254,44 @@ pub fn categorical_report(
     let mut missing = 0u64;
     let mut respondents_rated = 0u64;
     let mut unknown_levels: Vec<String> = Vec::new();
-    store.for_each_coded_respondent(
-        scope.coder_id,
-        &scope.question_ids(),
-        &[var.column.as_str()],
-        &mut |r: &CodedRespondent| {
-            if !r.rated() {
-                return Ok(());
-            }
-            respondents_rated += 1;
-            let level = match r.values.value(0) {
-                DatasetValue::Missing => None,
-                DatasetValue::Text(t) => Some(t.to_string()),
-                DatasetValue::Integer(i) => Some(i.to_string()),
-                DatasetValue::Real(x) => Some(x.to_string()),
-            };
-            let Some(level) = level else {
-                missing += 1;
-                return Ok(());
-            };
-            let i = match levels.iter().position(|l| *l == level) {
-                Some(i) => i,
-                None => {
-                    // A value outside the catalogue's levels (the catalogue should list every
-                    // value): counted as one more level, and reported.
-                    unknown_levels.push(level.clone());
-                    levels.push(level);
-                    rated.push(0);
-                    for c in coded.iter_mut() {
-                        c.push(0);
-                    }
-                    levels.len() - 1
+    let coded_answers = coded_answers(store, scope, &codes)?;
+    store.for_each_variable_value(&var.column, &mut |rid, value| {
+        if !coded_answers.rated(rid) {
+            return Ok(());
+        }
+        respondents_rated += 1;
+        let level = match value {
+            DatasetValue::Missing => None,
+            DatasetValue::Text(t) => Some(t.to_string()),
+            DatasetValue::Integer(i) => Some(i.to_string()),
+            DatasetValue::Real(x) => Some(x.to_string()),
+        };
+        let Some(level) = level else {
+            missing += 1;
+            return Ok(());
+        };
+        let i = match levels.iter().position(|l| *l == level) {
+            Some(i) => i,
+            None => {
+                // A value outside the catalogue's levels (the catalogue should list every
+                // value): counted as one more level, and reported.
+                unknown_levels.push(level.clone());
+                levels.push(level);
+                rated.push(0);
+                for c in coded.iter_mut() {
+                    c.push(0);
                 }
-            };
-            rated[i] += 1;
-            for (k, code) in codes.iter().enumerate() {
-                if r.has(code.id) {
-                    coded[k][i] += 1;
-                }
+                levels.len() - 1
             }
-            Ok(())
-        },
-    )?;
+        };
+        rated[i] += 1;
+        for (k, c) in coded.iter_mut().enumerate() {
+            if coded_answers.has(rid, k) {
+                c[i] += 1;
+            }
+        }
+        Ok(())
+    })?;
     let mut warnings = common_warnings(scope, var, respondents_rated, missing);
     if !unknown_levels.is_empty() {
         warnings.push(format!(
@@ -367,38 +369,34 @@ pub fn numeric_report(
     let mut has: Vec<Vec<bool>> = vec![Vec::new(); codes.len()];
     let mut missing = 0u64;
     let mut respondents_rated = 0u64;
-    store.for_each_coded_respondent(
-        scope.coder_id,
-        &scope.question_ids(),
-        &[var.column.as_str()],
-        &mut |r: &CodedRespondent| {
-            if !r.rated() {
-                return Ok(());
-            }
-            respondents_rated += 1;
-            let x = match r.values.value(0) {
-                DatasetValue::Integer(i) => i as f64,
-                DatasetValue::Real(x) => x,
-                // A numeric column holds numbers only; text there is treated as missing.
-                DatasetValue::Text(t) => match t.trim().parse::<f64>() {
-                    Ok(x) => x,
-                    Err(_) => {
-                        missing += 1;
-                        return Ok(());
-                    }
-                },
-                DatasetValue::Missing => {
+    let coded_answers = coded_answers(store, scope, &codes)?;
+    store.for_each_variable_value(&var.column, &mut |rid, value| {
+        if !coded_answers.rated(rid) {
+            return Ok(());
+        }
+        respondents_rated += 1;
+        let x = match value {
+            DatasetValue::Integer(i) => i as f64,
+            DatasetValue::Real(x) => x,
+            // A numeric column holds numbers only; text there is treated as missing.
+            DatasetValue::Text(t) => match t.trim().parse::<f64>() {
+                Ok(x) => x,
+                Err(_) => {
                     missing += 1;
                     return Ok(());
                 }
-            };
-            values.push(x);
-            for (k, code) in codes.iter().enumerate() {
-                has[k].push(r.has(code.id));
+            },
+            DatasetValue::Missing => {
+                missing += 1;
+                return Ok(());
             }
-            Ok(())
-        },
-    )?;
+        };
+        values.push(x);
+        for (k, h) in has.iter_mut().enumerate() {
+            h.push(coded_answers.has(rid, k));
+        }
+        Ok(())
+    })?;
     let warnings = common_warnings(scope, var, respondents_rated, missing);
     let mut with: Vec<f64> = Vec::new();
     let mut without: Vec<f64> = Vec::new();
@@ -536,31 +534,26 @@ pub fn frequencies(store: &Store, layout: &DatasetLayout, scope: &Scope) -> Resu
     let mut respondents = vec![0u64; codes.len()];
     let mut answers = vec![vec![0u64; nq]; codes.len()];
     let mut respondents_rated = 0u64;
-    store.for_each_coded_respondent(
-        scope.coder_id,
-        &scope.question_ids(),
-        &[],
-        &mut |r: &CodedRespondent| {
-            if !r.rated() {
-                return Ok(());
-            }
-            respondents_rated += 1;
-            for (q, a) in r.answers.iter().enumerate() {
-                answers_rated[q] += a.rated as u64;
-            }
-            for (k, code) in codes.iter().enumerate() {
-                let mut any = false;
-                for (q, a) in r.answers.iter().enumerate() {
-                    if a.has(code.id) {
-                        answers[k][q] += 1;
-                        any = true;
-                    }
+    let d = coded_answers(store, scope, &codes)?;
+    for rid in 1..=d.respondents() {
+        if !d.rated(rid) {
+            continue;
+        }
+        respondents_rated += 1;
+        for (q, n) in answers_rated.iter_mut().enumerate() {
+            *n += d.answer_rated(rid, q) as u64;
+        }
+        for (k, per_question) in answers.iter_mut().enumerate() {
+            let mut any = false;
+            for (q, n) in per_question.iter_mut().enumerate() {
+                if d.answer_has(rid, q, k) {
+                    *n += 1;
+                    any = true;
                 }
-                respondents[k] += any as u64;
             }
-            Ok(())
-        },
-    )?;
+            respondents[k] += any as u64;
+        }
+    }
     let mut warnings = Vec::new();
     if respondents_rated == 0 {
         warnings.push(format!(
@@ -640,32 +633,27 @@ pub struct CodePair {
 
 pub fn cooccurrence(store: &Store, layout: &DatasetLayout, scope: &Scope) -> Result<Cooccurrence> {
     let codes = codable(layout);
-    let index: std::collections::HashMap<i64, usize> =
-        codes.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
     let n = codes.len();
     // Upper triangle with the diagonal: counts[i * n + j], i <= j.
     let mut counts = vec![0u64; n * n];
     let mut answers_rated = 0u64;
     let mut present: Vec<usize> = Vec::new();
-    store.for_each_coded_respondent(
-        scope.coder_id,
-        &scope.question_ids(),
-        &[],
-        &mut |r: &CodedRespondent| {
-            for a in r.answers.iter().filter(|a| a.rated) {
-                answers_rated += 1;
-                present.clear();
-                present.extend(a.codes.iter().filter_map(|c| index.get(c).copied()));
-                present.sort_unstable();
-                for (x, &i) in present.iter().enumerate() {
-                    for &j in &present[x..] {
-                        counts[i * n + j] += 1;
-                    }
+    let d = coded_answers(store, scope, &codes)?;
+    for rid in 1..=d.respondents() {
+        for q in 0..d.questions.len() {
+            if !d.answer_rated(rid, q) {
+                continue;
+            }
+            answers_rated += 1;
+            present.clear();
+            present.extend((0..n).filter(|&k| d.answer_has(rid, q, k)));
+            for (x, &i) in present.iter().enumerate() {
+                for &j in &present[x..] {
+                    counts[i * n + j] += 1;
                 }
             }
-            Ok(())
-        },
-    )?;
+        }
+    }
     let mut pairs = Vec::with_capacity(n * n.saturating_sub(1) / 2);
     for i in 0..n {
         for j in i + 1..n {
