@@ -525,7 +525,10 @@ fn a_duplicate_id_deep_in_a_large_file_is_found_with_both_lines() {
     let s = Scratch::new();
     s.write("big.csv", csv);
     let err = s.fails(&["import", "big.csv", "--open", "answer_a"]);
-    assert!(err.contains("big.csv:152") && err.contains("\"P77\"") && err.contains("first at line 79"), "{err}");
+    assert!(
+        err.contains("big.csv:152") && err.contains("\"P77\"") && err.contains("first at line 79"),
+        "{err}"
+    );
     assert!(!s.project().exists());
 }
 
@@ -537,7 +540,9 @@ fn a_large_import_keeps_every_row_in_survey_order() {
     }
     let s = Scratch::new();
     s.write("big.csv", csv);
-    s.lacrima(&["import", "big.csv", "--open", "answer_a"]).assert().success();
+    s.lacrima(&["import", "big.csv", "--open", "answer_a"])
+        .assert()
+        .success();
     let conn = rusqlite::Connection::open(s.project()).unwrap();
     let mut st = conn
         .prepare("SELECT r.id, r.ext_id, s.text, v.v1 FROM respondents r JOIN responses s ON s.respondent_id = r.id JOIN variable_values v ON v.respondent_id = r.id ORDER BY r.id")
@@ -554,4 +559,108 @@ fn a_large_import_keeps_every_row_in_survey_order() {
         assert_eq!(text, &format!("answer {i}\nsecond line"));
         assert_eq!(*score, (i % 7) as i64);
     }
+}
+
+#[test]
+fn values_are_stored_as_numbers_or_exactly_as_written() {
+    // score is numeric however it is written; mixed holds words too, so it is categorical and
+    // every value, including the numbers, comes back exactly as written.
+    let s = Scratch::new();
+    s.write(
+        "v.csv",
+        "id,score,mixed,ans\n1,4.50,1,a\n2,007,3.25,b\n3, 12 ,don't know,c\n4,83.25,007,d\n",
+    );
+    s.lacrima(&["import", "v.csv", "--open", "ans"])
+        .assert()
+        .success();
+    let conn = rusqlite::Connection::open(s.project()).unwrap();
+    let typed = |col: &str| -> Vec<(String, String)> {
+        let sql = format!(
+            "SELECT typeof({col}), CAST({col} AS TEXT) FROM variable_values ORDER BY respondent_id"
+        );
+        conn.prepare(&sql)
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let score = typed("v1");
+    assert_eq!(
+        score,
+        vec![
+            ("real".into(), "4.5".into()),
+            ("integer".into(), "7".into()),
+            ("integer".into(), "12".into()),
+            ("real".into(), "83.25".into())
+        ]
+    );
+    let mixed: Vec<(String, String)> = typed("v2");
+    assert!(mixed.iter().all(|(t, _)| t == "text"), "{mixed:?}");
+    let values: Vec<&str> = mixed.iter().map(|(_, v)| v.as_str()).collect();
+    assert_eq!(values, vec!["1", "3.25", "don't know", "007"]);
+    let info: serde_json::Value =
+        serde_json::from_str(&s.stdout(&["info", "--format", "json"])).unwrap();
+    assert_eq!(info["variables"][0]["kind"], "numeric");
+    assert_eq!(info["variables"][1]["kind"], "categorical");
+    assert_eq!(
+        info["variables"][1]["levels"],
+        serde_json::json!(["1", "3.25", "007", "don't know"])
+    );
+}
+
+#[test]
+fn a_later_wave_reads_an_existing_numeric_column_as_numbers() {
+    let s = Scratch::new();
+    s.write("w1.csv", "id,score,ans\n1,3,a\n");
+    s.lacrima(&["import", "w1.csv", "--open", "ans"])
+        .assert()
+        .success();
+    s.write("w2.csv", "id,score,ans\n2,4.50,b\n");
+    s.lacrima(&["import", "w2.csv", "--open", "ans"])
+        .assert()
+        .success();
+    let t: String = query_one(
+        &s.project(),
+        "SELECT typeof(v1) FROM variable_values WHERE respondent_id = 2",
+    );
+    assert_eq!(t, "real");
+    s.write("w3.csv", "id,score,ans\n3,many,c\n");
+    let err = s.fails(&["import", "w3.csv", "--open", "ans"]);
+    assert!(
+        err.contains("w3.csv:2")
+            && err.contains("\"score\" is numeric")
+            && err.contains("\"many\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_column_of_plain_numbers_and_words_keeps_its_numbers_as_text() {
+    // Likert answers with a "don't know": categorical, with the digits exactly as written.
+    let s = Scratch::new();
+    let mut csv = String::from("id,likert,ans\n");
+    for i in 0..100 {
+        let v = if i % 10 == 9 {
+            "don't know".to_string()
+        } else {
+            (i % 5 + 1).to_string()
+        };
+        csv.push_str(&format!("{i},{v},answer\n"));
+    }
+    s.write("l.csv", csv);
+    s.lacrima(&["import", "l.csv", "--open", "ans"])
+        .assert()
+        .success();
+    let kinds: i64 = query_one(
+        &s.project(),
+        "SELECT count(*) FROM variable_values WHERE typeof(v1) <> 'text'",
+    );
+    assert_eq!(kinds, 0);
+    let info: serde_json::Value =
+        serde_json::from_str(&s.stdout(&["info", "--format", "json"])).unwrap();
+    assert_eq!(
+        info["variables"][0]["levels"],
+        serde_json::json!(["1", "2", "3", "4", "5", "don't know"])
+    );
 }

@@ -24,6 +24,11 @@ pub struct ColumnStats {
     sampled: u64,
     /// Stop collecting distinct values past MAX_CATEGORICAL_LEVELS.
     bounded: bool,
+    /// Values of a column still being learned that were stored as numbers...
+    pub numbers_as_numbers: u64,
+    /// ...of which were not written in plain form ("007", "4.50"), so that their text cannot be
+    /// recovered from the number.
+    pub numbers_not_plain: u64,
 }
 
 const SAMPLE: u64 = 2000;
@@ -39,13 +44,19 @@ impl ColumnStats {
     }
 
     pub fn observe(&mut self, line: u64, value: &str, missing: bool) {
+        let is_number = !missing && parse_number(value).is_some();
+        self.observe_parsed(line, value, missing, is_number);
+    }
+
+    /// As [`observe`](Self::observe), for a caller that has already tried to parse the value.
+    pub fn observe_parsed(&mut self, line: u64, value: &str, missing: bool, is_number: bool) {
         if missing {
             self.missing += 1;
             return;
         }
         self.present += 1;
         self.total_chars += value.len() as u64;
-        if self.first_non_numeric.is_none() && parse_number(value).is_none() {
+        if self.first_non_numeric.is_none() && !is_number {
             self.first_non_numeric = Some((line, value.to_string()));
         }
         if self.first_non_date.is_none() && !is_iso_date(value) {

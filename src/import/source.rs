@@ -29,12 +29,14 @@ enum Body {
     Sheet { rows: Vec<Vec<String>> },
 }
 
-/// Called with (line, record number, fields) for each record; returns whether to go on.
-type RecordFn<'a> = dyn FnMut(u64, usize, &[&str]) -> Result<bool> + 'a;
+/// Called with (line, byte offset, fields) for each record; returns whether to go on.
+type RecordFn<'a> = dyn FnMut(u64, u64, &[&str]) -> Result<bool> + 'a;
 
 /// A data row as the importer sees it: its line in the file and its fields.
 pub struct Row<'a> {
     pub line: u64,
+    /// Bytes of the file read up to the end of this row (0 for spreadsheets).
+    pub offset: u64,
     pub fields: &'a [&'a str],
 }
 
@@ -186,13 +188,17 @@ impl SurveySource {
         let mut index = 0usize;
         let skip = self.skip_records;
         let mut any = false;
-        self.raw_records(&mut |line, _, fields| {
+        self.raw_records(&mut |line, offset, fields| {
             index += 1;
             if index == 1 || index <= 1 + skip {
                 return Ok(true);
             }
             any = true;
-            f(Row { line, fields })?;
+            f(Row {
+                line,
+                offset,
+                fields,
+            })?;
             Ok(true)
         })?;
         if !any {
@@ -204,32 +210,50 @@ impl SurveySource {
         Ok(())
     }
 
-    /// Reads the rows on a second thread, where `prepare` turns each into an owned value, and
+    /// Reads the rows on a second thread, where `prepare` fills an owned value from each, and
     /// hands them to `f` on this thread in batches, so that reading and preparing overlap with
-    /// writing to the project.
-    pub fn for_each_batch_pipelined<T: Send>(
+    /// writing to the project. Batches travel back to the reader to be refilled, so that the
+    /// values' buffers are allocated once rather than once per row.
+    pub fn for_each_batch_pipelined<T: Default + Send>(
         &self,
-        prepare: &(dyn Fn(Row<'_>) -> Result<T> + Sync),
-        f: &mut dyn FnMut(Vec<T>) -> Result<()>,
+        prepare: &mut (dyn FnMut(Row<'_>, &mut T) -> Result<()> + Send),
+        f: &mut dyn FnMut(&[T]) -> Result<()>,
     ) -> Result<()> {
         const BATCH: usize = 256;
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<T>>>(16);
+        let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Result<(Vec<T>, usize)>>(8);
+        let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<T>>();
         std::thread::scope(|scope| {
-            scope.spawn(move || {
-                let mut batch: Vec<T> = Vec::with_capacity(BATCH);
+            let reader = std::thread::Builder::new().name("lacrima-read".into());
+            let spawned = reader.spawn_scoped(scope, move || {
+                let mut batch: Vec<T> = Vec::new();
+                let mut filled = 0usize;
                 let read = self.for_each_row(&mut |row| {
-                    batch.push(prepare(row)?);
-                    if batch.len() == BATCH {
+                    if filled == batch.len() {
+                        batch.push(T::default());
+                    }
+                    prepare(row, &mut batch[filled])?;
+                    filled += 1;
+                    if filled == BATCH {
+                        let next = empty_rx.try_recv().unwrap_or_default();
                         // A closed channel means the writer stopped on an error of its own.
-                        tx.send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))))
+                        full_tx
+                            .send(Ok((std::mem::replace(&mut batch, next), filled)))
                             .map_err(|_| Error::input("import stopped"))?;
+                        filled = 0;
                     }
                     Ok(())
                 });
-                let _ = tx.send(read.map(|()| batch));
+                let _ = full_tx.send(read.map(|()| (batch, filled)));
             });
-            for batch in rx.iter() {
-                f(batch?)?;
+            if let Err(e) = spawned {
+                return Err(Error::input(format!(
+                    "cannot start the reading thread: {e}"
+                )));
+            }
+            for message in full_rx.iter() {
+                let (batch, filled) = message?;
+                f(&batch[..filled])?;
+                let _ = empty_tx.send(batch);
             }
             Ok(())
         })
@@ -258,7 +282,7 @@ impl SurveySource {
                 for (i, row) in rows.iter().enumerate() {
                     fields.clear();
                     fields.extend(row.iter().map(|s| s.as_str()));
-                    if !f(i as u64 + 1, i, &fields)? {
+                    if !f(i as u64 + 1, 0, &fields)? {
                         break;
                     }
                 }
@@ -280,7 +304,6 @@ impl SurveySource {
             .flexible(false)
             .from_reader(input);
         let mut rec = csv::ByteRecord::new();
-        let mut n = 0usize;
         let mut last_field_spans_lines = false;
         let mut last_line = 0u64;
         loop {
@@ -300,10 +323,10 @@ impl SurveySource {
                 Some(fields) => fields,
                 None => return Err(self.first_utf8_error(line, &rec)),
             };
-            if !f(line, n, &fields)? {
+            let offset = rec.position().map(|p| p.byte()).unwrap_or(0);
+            if !f(line, offset, &fields)? {
                 return Ok(());
             }
-            n += 1;
         }
         // A lone inch mark inside an unquoted field is legal, so an odd count alone proves
         // nothing; an odd count with a last field that swallowed line breaks is an open quote.

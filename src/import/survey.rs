@@ -1,13 +1,17 @@
-//! Importing a survey: two passes over the file. The first checks every row and infers the
-//! variables' kinds without writing anything; the second writes all rows in one transaction, so
-//! that any error leaves the project exactly as it was.
+//! Importing a survey in one pass over the file, inside one transaction, so that any error
+//! leaves the project exactly as it was.
+//!
+//! A second thread reads and checks the file, learns each new column's values and prepares the
+//! rows while this one writes them. The kind of a new variable is only known at the end, so its
+//! values are stored as they come: numbers written in their plain form as numbers, everything
+//! else as text; once the kind is known, the few values in the wrong form are converted.
 
-use super::infer::{ColumnStats, is_iso_date, natural_cmp, parse_number};
+use super::infer::{ColumnStats, MAX_CATEGORICAL_LEVELS, is_iso_date, natural_cmp, parse_number};
 use super::names;
 use super::source::{Row, SurveySource};
 use crate::empty::{is_missing_value, normalize_newlines};
 use crate::error::{Error, Result};
-use crate::store::{ExistingVariable, NewRespondent, RespondentOutcome, Store, VariableKind};
+use crate::store::{ExistingVariable, RespondentOutcome, RespondentRow, Store, VariableKind};
 use rusqlite::types::ValueRef;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
@@ -71,8 +75,20 @@ pub struct VariableReport {
 enum Role {
     Id,
     Question,
+    /// A variable whose kind is known: from the project, or declared with an option.
     Variable(VariableKind),
+    /// A new variable whose kind the values will tell.
+    Infer,
     Skip,
+}
+
+/// A variable column as the import handles it.
+struct VarColumn {
+    col: usize,
+    /// None: inferred at the end.
+    kind: Option<VariableKind>,
+    var: ExistingVariable,
+    new: bool,
 }
 
 pub fn import_survey(
@@ -92,324 +108,117 @@ pub fn import_survey(
         .filter(|s| !s.is_empty())
         .collect();
 
-    // Which column is the ID.
     let id_col = match &opts.id {
         Some(id) => Some(names::indices("--id", std::slice::from_ref(id), &headers, &file)?[0]),
         None => headers
             .iter()
             .position(|h| ["id", "responseid", "resp_id"].contains(&h.to_lowercase().as_str())),
     };
-
-    // Pass 1: read everything, check it, learn each column. Columns that will be categorical
-    // whatever their values keep every distinct value, since those become the levels.
-    let known_categorical: Vec<String> = store
-        .variables()?
-        .into_iter()
-        .filter(|v| v.kind == VariableKind::Categorical)
-        .map(|v| v.name)
-        .collect();
-    let mut declared: Vec<String> = names::expand(&opts.categorical, &headers);
-    declared.extend(
-        opts.levels
-            .iter()
-            .filter_map(|l| l.split_once('='))
-            .map(|(v, _)| v.trim().to_string()),
-    );
-    declared.extend(known_categorical);
-    let mut stats: Vec<ColumnStats> = headers
-        .iter()
-        .map(|h| ColumnStats::new(!declared.contains(h)))
-        .collect();
-    // What the ID and the named questions look like only matters when they were not named.
-    let open_given = names::expand(&opts.open, &headers);
-    let learn: Vec<bool> = headers
-        .iter()
-        .enumerate()
-        .map(|(i, h)| !(open_given.contains(h) || (opts.id.is_some() && id_col == Some(i))))
-        .collect();
-    let mut rows = 0u64;
-    let bar = progress_bar(opts.progress, "checking", None);
-    source.for_each_row(&mut |row: Row<'_>| {
-        rows += 1;
-        if rows.is_multiple_of(4096) {
-            bar.set_position(rows);
-        }
-        for (i, v) in row.fields.iter().enumerate() {
-            if learn[i] {
-                let missing = is_missing_value(v, &missing_codes);
-                stats[i].observe(row.line, v, missing);
-            }
-        }
-        Ok(())
-    })?;
-    bar.finish_and_clear();
-
-    let id_col = match id_col {
-        Some(c) => c,
-        None => {
-            let candidates: Vec<String> = headers
-                .iter()
-                .zip(&stats)
-                .filter(|(_, s)| s.looks_like_id())
-                .map(|(h, _)| h.clone())
-                .collect();
-            return Err(Error::input(format!(
-                "{file}: which column identifies respondents? Name it with --id; no column is \
-                 called id, ResponseId or resp_id. Columns with a distinct value in every row: {}",
-                if candidates.is_empty() {
-                    "none".to_string()
-                } else {
-                    names::list(&candidates)
-                }
-            )));
-        }
-    };
-
     let open_names = names::expand(&opts.open, &headers);
-    if open_names.is_empty() {
-        let candidates: Vec<String> = headers
-            .iter()
-            .zip(&stats)
-            .enumerate()
-            .filter(|(i, (_, s))| *i != id_col && s.looks_open_ended())
-            .map(|(_, (h, _))| h.clone())
-            .collect();
-        return Err(Error::input(format!(
-            "{file}: name the open-ended columns to code with --open COL[,COL...]; columns that \
-             look open-ended (long, mostly unique text): {}",
-            if candidates.is_empty() {
-                "none found".to_string()
-            } else {
-                names::list(&candidates)
-            }
-        )));
-    }
+    let (Some(id_col), false) = (id_col, open_names.is_empty()) else {
+        return Err(explain_missing_columns(
+            &source,
+            id_col,
+            &missing_codes,
+            &file,
+        ));
+    };
     let open_cols = names::indices("--open", &open_names, &headers, &file)?;
-
-    // Roles: overrides first, then inference.
-    let mut roles: Vec<Option<Role>> = vec![None; headers.len()];
-    roles[id_col] = Some(Role::Id);
-    for &c in &open_cols {
-        if c == id_col {
-            return Err(Error::input(format!(
-                "--open: {:?} is the ID column; it cannot also be a question",
-                headers[c]
-            )));
-        }
-        roles[c] = Some(Role::Question);
-    }
     let levels_opt = parse_levels(&opts.levels, &headers, &file)?;
-    let overrides: [(&str, &[String], Option<VariableKind>); 5] = [
-        ("--numeric", &opts.numeric, Some(VariableKind::Numeric)),
-        (
-            "--categorical",
-            &opts.categorical,
-            Some(VariableKind::Categorical),
-        ),
-        ("--text", &opts.text, Some(VariableKind::Text)),
-        ("--date", &opts.date, Some(VariableKind::Date)),
-        ("--skip", &opts.skip, None),
-    ];
-    for (flag, values, kind) in overrides {
-        let names = names::expand(values, &headers);
-        for c in names::indices(flag, &names, &headers, &file)? {
-            if let Some(prev) = &roles[c] {
-                return Err(Error::input(format!(
-                    "{flag}: column {:?} is already {}; give each column one role",
-                    headers[c],
-                    describe(prev)
-                )));
-            }
-            roles[c] = Some(match kind {
-                Some(k) => Role::Variable(k),
-                None => Role::Skip,
-            });
-        }
-    }
-    for (c, _) in &levels_opt {
-        match &roles[*c] {
-            None => roles[*c] = Some(Role::Variable(VariableKind::Categorical)),
-            Some(Role::Variable(VariableKind::Categorical)) => {}
-            Some(other) => {
-                return Err(Error::input(format!(
-                    "--levels: column {:?} is {}; levels apply to categorical variables",
-                    headers[*c],
-                    describe(other)
-                )));
-            }
-        }
-    }
+    let roles = plan_roles(
+        store,
+        &headers,
+        id_col,
+        &open_cols,
+        &levels_opt,
+        opts,
+        &file,
+    )?;
 
-    // The project as it is.
-    let existing_questions = store.question_names()?;
+    let labels = source.labels().map(|l| l.to_vec());
+    let label_of = |c: usize| -> Option<String> {
+        labels
+            .as_ref()
+            .and_then(|l| l.get(c))
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
     let existing_vars: HashMap<String, ExistingVariable> = store
         .variables()?
         .into_iter()
         .map(|v| (v.name.clone(), v))
         .collect();
-    for (c, h) in headers.iter().enumerate() {
-        let is_q = existing_questions.contains(h);
-        match (&roles[c], is_q, existing_vars.get(h)) {
-            (Some(Role::Question), false, Some(_)) => {
-                return Err(Error::input(format!(
-                    "--open: {h:?} is a variable in this project, not a question; it cannot \
-                     become one in a later wave"
-                )));
-            }
-            (Some(Role::Id) | Some(Role::Question) | Some(Role::Skip), _, _) => {}
-            (_, true, _) => {
-                return Err(Error::input(format!(
-                    "{h:?} is a question in this project: add it to --open (a later wave must \
-                     name the existing questions it contains)"
-                )));
-            }
-            (role, false, Some(var)) => {
-                if let Some(Role::Variable(k)) = role
-                    && *k != var.kind
-                {
-                    return Err(Error::input(format!(
-                        "{h:?} is a {} variable in this project; it cannot be imported as {}",
-                        var.kind.as_str(),
-                        k.as_str()
-                    )));
+
+    let mut writer = store.begin_survey_import(&file, opts.fresh_project)?;
+    let mut question_ids = Vec::new();
+    let mut question_new = Vec::new();
+    for &c in &open_cols {
+        let name = &headers[c];
+        match writer.question_id(name)? {
+            Some(id) => {
+                if let Some(l) = label_of(c) {
+                    writer.label_question(id, &l)?;
                 }
-                roles[c] = Some(Role::Variable(var.kind));
+                question_ids.push(id);
+                question_new.push(false);
             }
-            (None, false, None) => {
-                roles[c] = Some(Role::Variable(stats[c].inferred_kind()));
+            None => {
+                question_ids.push(writer.add_question(name, label_of(c).as_deref())?);
+                question_new.push(true);
             }
-            (Some(Role::Variable(_)), false, None) => {}
         }
     }
-
-    // Check every variable's values against its kind, now that kinds are known.
-    let mut var_cols: Vec<(usize, VariableKind)> = Vec::new();
+    let mut vars: Vec<VarColumn> = Vec::new();
     for (c, role) in roles.iter().enumerate() {
-        if let Some(Role::Variable(kind)) = role {
-            let s = &stats[c];
-            let bad = match kind {
-                VariableKind::Numeric => s.first_non_numeric.as_ref(),
-                VariableKind::Date => s.first_non_date.as_ref(),
-                _ => None,
-            };
-            if let Some((line, value)) = bad {
-                return Err(Error::input(format!(
-                    "{file}:{line}: column {:?} is {} but has the value {value:?}; fix the \
-                     value, add it to --missing, or import the column with --categorical or --text",
-                    headers[c],
-                    kind.as_str()
-                )));
-            }
-            if *kind == VariableKind::Categorical
-                && s.distinct
-                    .as_ref()
-                    .is_some_and(|d| d.len() > super::infer::MAX_CATEGORICAL_LEVELS)
-                && !existing_vars.contains_key(&headers[c])
-            {
-                warnings.push(format!(
-                    "{:?} has more than {} distinct values but was declared categorical",
-                    headers[c],
-                    super::infer::MAX_CATEGORICAL_LEVELS
-                ));
-            }
-            var_cols.push((c, *kind));
-        }
-    }
-
-    // Pass 2: write.
-    let (mut writer, var_layout, question_new, level_sets) = {
-        let labels = source.labels().map(|l| l.to_vec());
-        let label_of = |c: usize| -> Option<String> {
-            labels
-                .as_ref()
-                .and_then(|l| l.get(c))
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
+        let kind = match role {
+            Role::Variable(k) => Some(*k),
+            Role::Infer => None,
+            _ => continue,
         };
-        let mut writer = store.begin_survey_import(&file, opts.fresh_project)?;
-        let mut question_ids = Vec::new();
-        let mut question_new = Vec::new();
-        for &c in &open_cols {
-            let name = &headers[c];
-            match writer.question_id(name)? {
-                Some(id) => {
-                    if let Some(l) = label_of(c) {
-                        writer.label_question(id, &l)?;
-                    }
-                    question_ids.push(id);
-                    question_new.push(false);
+        let name = &headers[c];
+        let (var, new) = match existing_vars.get(name) {
+            Some(v) => {
+                if let Some(l) = label_of(c) {
+                    writer.set_variable_label(v.id, &l)?;
                 }
-                None => {
-                    question_ids.push(writer.add_question(name, label_of(c).as_deref())?);
-                    question_new.push(true);
-                }
+                (v.clone(), false)
             }
-        }
-        let mut layout: Vec<(ExistingVariable, bool)> = Vec::new();
-        let mut level_sets: Vec<Option<Vec<String>>> = Vec::new();
-        for &(c, kind) in &var_cols {
-            let name = &headers[c];
-            let given = levels_opt
-                .iter()
-                .find(|(lc, _)| *lc == c)
-                .map(|(_, l)| l.clone());
-            let observed: BTreeSet<String> = stats[c].distinct.clone().unwrap_or_default();
-            let levels = if kind == VariableKind::Categorical {
-                Some(merge_levels(
-                    existing_vars
-                        .get(name)
-                        .map(|v| v.levels.as_slice())
-                        .unwrap_or(&[]),
-                    given.as_deref(),
-                    &observed,
+            // Until the values have been seen, a variable of unknown kind is recorded as text.
+            None => (
+                writer.add_variable(
                     name,
-                )?)
-            } else {
-                None
-            };
-            match existing_vars.get(name) {
-                Some(v) => {
-                    if let Some(l) = &levels
-                        && *l != v.levels
-                    {
-                        writer.set_levels(v.id, l)?;
-                    }
-                    if let Some(l) = label_of(c) {
-                        writer.set_variable_label(v.id, &l)?;
-                    }
-                    layout.push((v.clone(), false));
-                }
-                None => {
-                    let v = writer.add_variable(
-                        name,
-                        label_of(c).as_deref(),
-                        kind,
-                        levels.as_deref().unwrap_or(&[]),
-                    )?;
-                    layout.push((v, true));
-                }
-            }
-            level_sets.push(levels);
-        }
-        let vars: Vec<ExistingVariable> = layout.iter().map(|(v, _)| v.clone()).collect();
-        writer.set_layout(question_ids.clone(), &vars)?;
-        (writer, layout, question_new, level_sets)
-    };
-
-    // Levels given by --levels must cover every value.
-    for ((c, kind), levels) in var_cols.iter().zip(&level_sets) {
-        if *kind == VariableKind::Categorical
-            && let (Some(levels), Some(observed)) = (levels, &stats[*c].distinct)
-            && let Some(v) = observed.iter().find(|v| !levels.contains(v))
-        {
-            return Err(Error::input(format!(
-                "--levels: {:?} has the value {v:?}, which is not among its levels ({})",
-                headers[*c],
-                levels.join(",")
-            )));
-        }
+                    label_of(c).as_deref(),
+                    kind.unwrap_or(VariableKind::Text),
+                    &[],
+                )?,
+                true,
+            ),
+        };
+        vars.push(VarColumn {
+            col: c,
+            kind,
+            var,
+            new,
+        });
     }
+    let layout: Vec<ExistingVariable> = vars.iter().map(|v| v.var.clone()).collect();
+    writer.set_layout(question_ids, &layout)?;
 
+    // Categorical columns keep every distinct value, since those become the levels.
+    let mut preparer = Preparer {
+        file: &file,
+        headers: &headers,
+        id_col,
+        open_cols: &open_cols,
+        missing_codes: &missing_codes,
+        columns: vars
+            .iter()
+            .map(|v| {
+                let bounded = v.kind != Some(VariableKind::Categorical);
+                (v.col, v.kind, ColumnStats::new(bounded))
+            })
+            .collect(),
+    };
     let mut added = 0usize;
     let mut skipped = 0usize;
     let mut added_lines: Vec<u64> = Vec::new();
@@ -417,86 +226,63 @@ pub fn import_survey(
     let mut conflict_count = 0usize;
     let mut answered = vec![0u64; open_cols.len()];
     let mut empty = vec![0u64; open_cols.len()];
-    let mut var_missing = vec![0u64; var_cols.len()];
-    let bar = progress_bar(opts.progress, "importing", Some(rows));
-    let mut n = 0u64;
-    let prepare = |row: Row<'_>| -> Result<PreparedRow> {
-        if row.fields[id_col].trim().is_empty() {
-            return Err(Error::input(format!(
-                "{file}:{}: the ID column {:?} is empty; every respondent needs an ID",
-                row.line, headers[id_col]
-            )));
-        }
-        Ok(PreparedRow::new(row, &var_cols, &open_cols, &missing_codes))
-    };
-    source.for_each_batch_pipelined(&prepare, &mut |batch: Vec<PreparedRow>| {
-        n += batch.len() as u64;
-        bar.set_position(n);
-        let rows: Vec<NewRespondent<'_>> = batch
-            .iter()
-            .map(|r| r.as_new_respondent(id_col))
-            .collect();
-        for row in &rows {
-            for (k, v) in row.values.iter().enumerate() {
-                if *v == ValueRef::Null {
-                    var_missing[k] += 1;
+    let mut var_missing = vec![0u64; vars.len()];
+    let nvars = vars.len();
+    let bar = progress_bar(opts.progress, "importing", source.byte_len());
+    source.for_each_batch_pipelined(
+        &mut |row, out: &mut PreparedRow| preparer.prepare(row, out),
+        &mut |batch: &[PreparedRow]| {
+            if let Some(last) = batch.last() {
+                bar.set_position(last.offset);
+            }
+            for row in batch {
+                row.count(nvars, &mut var_missing, &mut answered, &mut empty, 1);
+            }
+            let views: Vec<RowView<'_>> = batch.iter().map(|row| RowView { row, nvars }).collect();
+            for chunk in views.chunks(CHUNK) {
+                // Into an empty project every row is new: whole chunks go in one statement each.
+                if chunk.len() == CHUNK && writer.insert_new_chunk(chunk)? {
+                    added += chunk.len();
+                    added_lines.extend(chunk.iter().map(|v| v.row.line));
+                    continue;
                 }
-            }
-            for (k, a) in row.answers.iter().enumerate() {
-                if crate::empty::is_empty_answer(a) {
-                    empty[k] += 1;
-                } else {
-                    answered[k] += 1;
-                }
-            }
-        }
-        for (chunk, prepared) in rows.chunks(CHUNK).zip(batch.chunks(CHUNK)) {
-            // Into an empty project every row is new: whole chunks go in one statement each.
-            if chunk.len() == CHUNK && writer.insert_new_chunk(chunk)? {
-                added += chunk.len();
-                added_lines.extend(prepared.iter().map(|p| p.line));
-                continue;
-            }
-            for (row, p) in chunk.iter().zip(prepared) {
-                match writer.insert(row.ext_id, &row.values, &row.answers)? {
-                    RespondentOutcome::Added => {
-                        added += 1;
-                        added_lines.push(p.line);
-                    }
-                    RespondentOutcome::SkippedIdentical => {
-                        skipped += 1;
-                        undo_counts(&row.answers, &mut answered, &mut empty);
-                        for (k, v) in row.values.iter().enumerate() {
-                            if *v == ValueRef::Null {
-                                var_missing[k] -= 1;
+                for view in chunk {
+                    match writer.insert(view)? {
+                        RespondentOutcome::Added => {
+                            added += 1;
+                            added_lines.push(view.row.line);
+                        }
+                        RespondentOutcome::SkippedIdentical => {
+                            skipped += 1;
+                            view.row
+                                .count(nvars, &mut var_missing, &mut answered, &mut empty, -1);
+                        }
+                        RespondentOutcome::Conflict(cols) => {
+                            conflict_count += 1;
+                            if conflicts.len() < 20 {
+                                conflicts.push(format!(
+                                    "line {}: {:?} ({})",
+                                    view.row.line,
+                                    view.ext_id(),
+                                    cols.join(", ")
+                                ));
                             }
                         }
-                    }
-                    RespondentOutcome::Conflict(cols) => {
-                        conflict_count += 1;
-                        if conflicts.len() < 20 {
-                            conflicts.push(format!(
-                                "line {}: {:?} ({})",
-                                p.line,
-                                row.ext_id,
-                                cols.join(", ")
-                            ));
+                        RespondentOutcome::DuplicateInFile(k) => {
+                            return Err(Error::input(format!(
+                                "{file}:{}: the ID {:?} appears twice in the file (first at \
+                                 line {}); IDs must be unique",
+                                view.row.line,
+                                view.ext_id(),
+                                added_lines.get(k).copied().unwrap_or(0)
+                            )));
                         }
-                    }
-                    RespondentOutcome::DuplicateInFile(k) => {
-                        return Err(Error::input(format!(
-                            "{file}:{}: the ID {:?} appears twice in the file (first at line \
-                             {}); IDs must be unique",
-                            p.line,
-                            row.ext_id,
-                            added_lines.get(k).copied().unwrap_or(0)
-                        )));
                     }
                 }
             }
-        }
-        Ok(())
-    })?;
+            Ok(())
+        },
+    )?;
     bar.finish_and_clear();
     if conflict_count > 0 {
         return Err(Error::input(format!(
@@ -510,6 +296,61 @@ pub fn import_survey(
             }
         )));
     }
+
+    // Now that every value has been seen: kinds, levels, and the values stored in the wrong form.
+    let mut reports = Vec::new();
+    for ((v, (_, _, stats)), missing) in vars.iter().zip(&preparer.columns).zip(&var_missing) {
+        let name = &headers[v.col];
+        let kind = v.kind.unwrap_or_else(|| stats.inferred_kind());
+        if v.kind.is_none() && kind != VariableKind::Numeric && stats.numbers_as_numbers > 0 {
+            if stats.numbers_not_plain == 0 {
+                writer.numbers_to_text(&v.var.column)?;
+            } else {
+                restore_text_from_file(&source, &mut writer, id_col, v, &missing_codes)?;
+            }
+        }
+        let levels = if kind == VariableKind::Categorical {
+            let given = levels_opt
+                .iter()
+                .find(|(lc, _)| *lc == v.col)
+                .map(|(_, l)| l.as_slice());
+            let observed: BTreeSet<String> = stats.distinct.clone().unwrap_or_default();
+            if let Some(given) = given
+                && let Some(value) = observed.iter().find(|o| !given.contains(o))
+            {
+                return Err(Error::input(format!(
+                    "--levels: {name:?} has the value {value:?}, which is not among its levels ({})",
+                    given.join(",")
+                )));
+            }
+            if v.kind == Some(VariableKind::Categorical)
+                && v.new
+                && observed.len() > MAX_CATEGORICAL_LEVELS
+            {
+                warnings.push(format!(
+                    "{name:?} has {} distinct values but was declared categorical",
+                    observed.len()
+                ));
+            }
+            Some(merge_levels(&v.var.levels, given, &observed, name)?)
+        } else {
+            None
+        };
+        if v.new {
+            writer.set_variable_kind(v.var.id, kind, levels.as_deref().unwrap_or(&[]))?;
+        } else if let Some(l) = &levels
+            && *l != v.var.levels
+        {
+            writer.set_levels(v.var.id, l)?;
+        }
+        reports.push(VariableReport {
+            name: name.clone(),
+            kind,
+            new: v.new,
+            levels,
+            missing: *missing,
+        });
+    }
     writer.finish(skipped)?;
     // The export writes the ID column under the name it had in the first file.
     if store.meta("id_column")?.is_none() {
@@ -520,32 +361,15 @@ pub fn import_survey(
             "every row of {file} was already in the project with the same values; nothing was added"
         ));
     }
-
     let questions = open_cols
         .iter()
         .enumerate()
         .map(|(k, &c)| QuestionCounts {
             name: headers[c].clone(),
-            label: source
-                .labels()
-                .and_then(|l| l.get(c))
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty()),
+            label: label_of(c),
             new: question_new[k],
             answered: answered[k],
             empty: empty[k],
-        })
-        .collect();
-    let variables = var_layout
-        .iter()
-        .zip(&level_sets)
-        .zip(&var_missing)
-        .map(|(((v, new), levels), missing)| VariableReport {
-            name: v.name.clone(),
-            kind: v.kind,
-            new: *new,
-            levels: levels.clone(),
-            missing: *missing,
         })
         .collect();
     Ok(ImportSummary {
@@ -555,127 +379,372 @@ pub fn import_survey(
         respondents_skipped: skipped,
         respondents_total: store.respondent_count()?,
         questions,
-        variables,
+        variables: reports,
         warnings,
+    })
+}
+
+/// Decides what each column becomes: the ID, a question, a variable of a known kind (from the
+/// project or an option), a variable to infer, or skipped.
+fn plan_roles(
+    store: &Store,
+    headers: &[String],
+    id_col: usize,
+    open_cols: &[usize],
+    levels_opt: &[(usize, Vec<String>)],
+    opts: &SurveyOptions,
+    file: &str,
+) -> Result<Vec<Role>> {
+    let mut roles: Vec<Option<Role>> = vec![None; headers.len()];
+    roles[id_col] = Some(Role::Id);
+    for &c in open_cols {
+        if c == id_col {
+            return Err(Error::input(format!(
+                "--open: {:?} is the ID column; it cannot also be a question",
+                headers[c]
+            )));
+        }
+        roles[c] = Some(Role::Question);
+    }
+    let overrides: [(&str, &[String], Option<VariableKind>); 5] = [
+        ("--numeric", &opts.numeric, Some(VariableKind::Numeric)),
+        (
+            "--categorical",
+            &opts.categorical,
+            Some(VariableKind::Categorical),
+        ),
+        ("--text", &opts.text, Some(VariableKind::Text)),
+        ("--date", &opts.date, Some(VariableKind::Date)),
+        ("--skip", &opts.skip, None),
+    ];
+    for (flag, values, kind) in overrides {
+        let names = names::expand(values, headers);
+        for c in names::indices(flag, &names, headers, file)? {
+            if let Some(prev) = &roles[c] {
+                return Err(Error::input(format!(
+                    "{flag}: column {:?} is already {}; give each column one role",
+                    headers[c],
+                    describe(prev)
+                )));
+            }
+            roles[c] = Some(match kind {
+                Some(k) => Role::Variable(k),
+                None => Role::Skip,
+            });
+        }
+    }
+    for (c, _) in levels_opt {
+        match &roles[*c] {
+            None => roles[*c] = Some(Role::Variable(VariableKind::Categorical)),
+            Some(Role::Variable(VariableKind::Categorical)) => {}
+            Some(other) => {
+                return Err(Error::input(format!(
+                    "--levels: column {:?} is {}; levels apply to categorical variables",
+                    headers[*c],
+                    describe(other)
+                )));
+            }
+        }
+    }
+    let existing_questions = store.question_names()?;
+    let existing_vars: HashMap<String, VariableKind> = store
+        .variables()?
+        .into_iter()
+        .map(|v| (v.name, v.kind))
+        .collect();
+    let mut out = Vec::with_capacity(headers.len());
+    for (c, h) in headers.iter().enumerate() {
+        let is_q = existing_questions.contains(h);
+        let role = match (roles[c].take(), is_q, existing_vars.get(h)) {
+            (Some(Role::Question), false, Some(_)) => {
+                return Err(Error::input(format!(
+                    "--open: {h:?} is a variable in this project, not a question; it cannot \
+                     become one in a later wave"
+                )));
+            }
+            (Some(r @ (Role::Id | Role::Question | Role::Skip)), _, _) => r,
+            (_, true, _) => {
+                return Err(Error::input(format!(
+                    "{h:?} is a question in this project: add it to --open (a later wave must \
+                     name the existing questions it contains)"
+                )));
+            }
+            (Some(Role::Variable(k)), false, Some(existing)) if k != *existing => {
+                return Err(Error::input(format!(
+                    "{h:?} is a {} variable in this project; it cannot be imported as {}",
+                    existing.as_str(),
+                    k.as_str()
+                )));
+            }
+            (_, false, Some(existing)) => Role::Variable(*existing),
+            (Some(r), false, None) => r,
+            (None, false, None) => Role::Infer,
+        };
+        out.push(role);
+    }
+    Ok(out)
+}
+
+/// Without --id or --open there is nothing to import yet: read the file once to suggest them.
+fn explain_missing_columns(
+    source: &SurveySource,
+    id_col: Option<usize>,
+    missing_codes: &[String],
+    file: &str,
+) -> Error {
+    let headers = source.headers();
+    let mut stats: Vec<ColumnStats> = headers.iter().map(|_| ColumnStats::new(true)).collect();
+    let read = source.for_each_row(&mut |row: Row<'_>| {
+        for (i, v) in row.fields.iter().enumerate() {
+            stats[i].observe(row.line, v, is_missing_value(v, missing_codes));
+        }
+        Ok(())
+    });
+    if let Err(e) = read {
+        return e;
+    }
+    let pick = |f: &dyn Fn(usize, &ColumnStats) -> bool| -> String {
+        let names: Vec<String> = headers
+            .iter()
+            .zip(&stats)
+            .enumerate()
+            .filter(|(i, (_, s))| f(*i, s))
+            .map(|(_, (h, _))| h.clone())
+            .collect();
+        if names.is_empty() {
+            "none found".to_string()
+        } else {
+            names::list(&names)
+        }
+    };
+    match id_col {
+        None => Error::input(format!(
+            "{file}: which column identifies respondents? Name it with --id; no column is called \
+             id, ResponseId or resp_id. Columns with a distinct value in every row: {}",
+            pick(&|_, s| s.looks_like_id())
+        )),
+        Some(id) => Error::input(format!(
+            "{file}: name the open-ended columns to code with --open COL[,COL...]; columns that \
+             look open-ended (long, mostly unique text): {}",
+            pick(&|i, s| i != id && s.looks_open_ended())
+        )),
+    }
+}
+
+/// Writes a column's values again as the text in the file: for the rare column that mixes words
+/// with numbers written in forms ("007") a number cannot give back.
+fn restore_text_from_file(
+    source: &SurveySource,
+    writer: &mut crate::store::SurveyWriter<'_>,
+    id_col: usize,
+    v: &VarColumn,
+    missing_codes: &[String],
+) -> Result<()> {
+    source.for_each_row(&mut |row: Row<'_>| {
+        let raw = row.fields[v.col];
+        if !is_missing_value(raw, missing_codes) {
+            writer.set_text_value(&v.var.column, row.fields[id_col], raw)?;
+        }
+        Ok(())
     })
 }
 
 /// Respondents written per statement when the project is empty.
 const CHUNK: usize = 32;
 
-/// One value made ready on the reading thread: parsed numbers, missing values as Null, and
-/// answers whose line endings had to be rewritten.
-enum Prepared {
+/// A value prepared on the reading thread; text as a byte range of the row's buffer.
+#[derive(Clone, Copy)]
+enum Cell {
     Null,
     Int(i64),
     Real(f64),
-    /// The field of that index, as it is.
-    Field(usize),
-    /// A trimmed slice of the field: (field, start, end) in bytes.
-    Trimmed(usize, usize, usize),
-    Owned(String),
+    Text(usize, usize),
 }
 
-/// A survey row prepared for the project, owning its text.
-struct PreparedRow {
+/// One survey row made ready for the project. Rows are recycled between batches, so their
+/// buffers are allocated once.
+#[derive(Default)]
+pub struct PreparedRow {
     line: u64,
+    /// How far into the file the row ends (for the progress bar).
+    offset: u64,
     text: String,
-    ends: Vec<usize>,
-    values: Vec<Prepared>,
-    answers: Vec<Prepared>,
+    /// The ID, then one cell per variable, then one per question.
+    cells: Vec<Cell>,
 }
 
 impl PreparedRow {
-    fn new(
-        row: Row<'_>,
-        var_cols: &[(usize, VariableKind)],
-        open_cols: &[usize],
-        missing_codes: &[String],
-    ) -> PreparedRow {
-        let mut text = String::with_capacity(row.fields.iter().map(|f| f.len()).sum());
-        let mut ends = Vec::with_capacity(row.fields.len());
-        for f in row.fields {
-            text.push_str(f);
-            ends.push(text.len());
-        }
-        let values = var_cols
-            .iter()
-            .map(|&(c, kind)| {
-                let raw = row.fields[c];
-                if is_missing_value(raw, missing_codes) {
-                    return Prepared::Null;
-                }
-                let t = raw.trim();
-                let lead = raw.len() - raw.trim_start().len();
-                match kind {
-                    // Pass 1 checked every value of a numeric column parses.
-                    VariableKind::Numeric => match t.parse::<i64>() {
-                        Ok(i) => Prepared::Int(i),
-                        Err(_) => parse_number(t).map_or(Prepared::Null, Prepared::Real),
-                    },
-                    VariableKind::Date => {
-                        debug_assert!(is_iso_date(raw));
-                        Prepared::Trimmed(c, lead, lead + t.len())
-                    }
-                    _ => Prepared::Field(c),
-                }
-            })
-            .collect();
-        let answers = open_cols
-            .iter()
-            .map(|&c| match normalize_newlines(row.fields[c]) {
-                std::borrow::Cow::Borrowed(_) => Prepared::Field(c),
-                std::borrow::Cow::Owned(s) => Prepared::Owned(s),
-            })
-            .collect();
-        PreparedRow {
-            line: row.line,
-            text,
-            ends,
-            values,
-            answers,
-        }
+    fn push_text(&mut self, s: &str) -> Cell {
+        let start = self.text.len();
+        self.text.push_str(s);
+        Cell::Text(start, self.text.len())
     }
 
-    fn field(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.text[start..self.ends[i]]
-    }
-
-    fn text_of<'s>(&'s self, p: &'s Prepared) -> &'s str {
-        match p {
-            Prepared::Field(c) => self.field(*c),
-            Prepared::Trimmed(c, a, b) => &self.field(*c)[*a..*b],
-            Prepared::Owned(s) => s,
+    fn text_of(&self, cell: Cell) -> &str {
+        match cell {
+            Cell::Text(a, b) => &self.text[a..b],
             _ => "",
         }
     }
 
-    fn as_new_respondent(&self, id_col: usize) -> NewRespondent<'_> {
-        NewRespondent {
-            ext_id: self.field(id_col),
-            values: self
-                .values
-                .iter()
-                .map(|v| match v {
-                    Prepared::Null => ValueRef::Null,
-                    Prepared::Int(i) => ValueRef::Integer(*i),
-                    Prepared::Real(f) => ValueRef::Real(*f),
-                    other => ValueRef::Text(self.text_of(other).as_bytes()),
-                })
-                .collect(),
-            answers: self.answers.iter().map(|a| self.text_of(a)).collect(),
+    /// Adds (sign 1) or takes back (sign -1) this row's share of the summary counts.
+    fn count(
+        &self,
+        nvars: usize,
+        var_missing: &mut [u64],
+        answered: &mut [u64],
+        empty: &mut [u64],
+        sign: i64,
+    ) {
+        let bump = |n: &mut u64| *n = n.wrapping_add_signed(sign);
+        for (k, c) in self.cells[1..=nvars].iter().enumerate() {
+            if matches!(c, Cell::Null) {
+                bump(&mut var_missing[k]);
+            }
+        }
+        for (k, c) in self.cells[nvars + 1..].iter().enumerate() {
+            if crate::empty::is_empty_answer(self.text_of(*c)) {
+                bump(&mut empty[k]);
+            } else {
+                bump(&mut answered[k]);
+            }
         }
     }
 }
 
-fn undo_counts(answers: &[&str], answered: &mut [u64], empty: &mut [u64]) {
-    for (k, a) in answers.iter().enumerate() {
-        if crate::empty::is_empty_answer(a) {
-            empty[k] -= 1;
-        } else {
-            answered[k] -= 1;
+struct RowView<'a> {
+    row: &'a PreparedRow,
+    nvars: usize,
+}
+
+impl RespondentRow for RowView<'_> {
+    fn ext_id(&self) -> &str {
+        self.row.text_of(self.row.cells[0])
+    }
+
+    fn value(&self, k: usize) -> ValueRef<'_> {
+        match self.row.cells[1 + k] {
+            Cell::Null => ValueRef::Null,
+            Cell::Int(i) => ValueRef::Integer(i),
+            Cell::Real(f) => ValueRef::Real(f),
+            c @ Cell::Text(..) => ValueRef::Text(self.row.text_of(c).as_bytes()),
         }
+    }
+
+    fn answer(&self, q: usize) -> &str {
+        self.row.text_of(self.row.cells[1 + self.nvars + q])
+    }
+}
+
+/// Runs on the reading thread: checks each row, learns the variables' values and prepares them.
+struct Preparer<'a> {
+    file: &'a str,
+    headers: &'a [String],
+    id_col: usize,
+    open_cols: &'a [usize],
+    missing_codes: &'a [String],
+    /// (column, known kind, what its values look like) per variable.
+    columns: Vec<(usize, Option<VariableKind>, ColumnStats)>,
+}
+
+impl Preparer<'_> {
+    fn prepare(&mut self, row: Row<'_>, out: &mut PreparedRow) -> Result<()> {
+        out.line = row.line;
+        out.offset = row.offset;
+        out.text.clear();
+        out.cells.clear();
+        let id = row.fields[self.id_col];
+        if id.trim().is_empty() {
+            return Err(Error::input(format!(
+                "{}:{}: the ID column {:?} is empty; every respondent needs an ID",
+                self.file, row.line, self.headers[self.id_col]
+            )));
+        }
+        let cell = out.push_text(id);
+        out.cells.push(cell);
+        for (c, kind, stats) in &mut self.columns {
+            let raw = row.fields[*c];
+            let missing = is_missing_value(raw, self.missing_codes);
+            let number = if missing { None } else { parse_number(raw) };
+            stats.observe_parsed(row.line, raw, missing, number.is_some());
+            if missing {
+                out.cells.push(Cell::Null);
+                continue;
+            }
+            let cell = match kind {
+                Some(VariableKind::Numeric) => match (raw.trim().parse::<i64>(), number) {
+                    (Ok(i), _) => Cell::Int(i),
+                    (Err(_), Some(f)) => Cell::Real(f),
+                    (Err(_), None) => {
+                        return Err(wrong_kind(
+                            self.file,
+                            self.headers,
+                            row.line,
+                            *c,
+                            raw,
+                            "numeric",
+                        ));
+                    }
+                },
+                Some(VariableKind::Date) => {
+                    if !is_iso_date(raw) {
+                        return Err(wrong_kind(
+                            self.file,
+                            self.headers,
+                            row.line,
+                            *c,
+                            raw,
+                            "a date (ISO 8601)",
+                        ));
+                    }
+                    out.push_text(raw.trim())
+                }
+                Some(_) => out.push_text(raw),
+                // Most columns of numbers are numeric: store numbers as numbers now, and put the
+                // text back in the rare column that turns out to hold words too.
+                None => match number {
+                    Some(f) => {
+                        stats.numbers_as_numbers += 1;
+                        let (cell, plain) = as_number(raw, f);
+                        if !plain {
+                            stats.numbers_not_plain += 1;
+                        }
+                        cell
+                    }
+                    None => out.push_text(raw),
+                },
+            };
+            out.cells.push(cell);
+        }
+        for &c in self.open_cols {
+            let cell = out.push_text(&normalize_newlines(row.fields[c]));
+            out.cells.push(cell);
+        }
+        Ok(())
+    }
+}
+
+fn wrong_kind(
+    file: &str,
+    headers: &[String],
+    line: u64,
+    col: usize,
+    value: &str,
+    kind: &str,
+) -> Error {
+    Error::input(format!(
+        "{file}:{line}: column {:?} is {kind} but has the value {value:?}; fix the value, add it \
+         to --missing, or import the column with --categorical or --text",
+        headers[col]
+    ))
+}
+
+/// The number as a cell, and whether it was written in the form Rust writes it ("34", "83.25";
+/// not "007", "4.50" or " 12"), in which case its text can be recovered from the number.
+fn as_number(raw: &str, f: f64) -> (Cell, bool) {
+    match raw.trim().parse::<i64>() {
+        Ok(i) => (Cell::Int(i), i.to_string() == raw),
+        Err(_) => (Cell::Real(f), format!("{f}") == raw),
     }
 }
 
@@ -687,6 +756,7 @@ fn describe(role: &Role) -> &'static str {
         Role::Variable(VariableKind::Categorical) => "declared --categorical",
         Role::Variable(VariableKind::Text) => "declared --text",
         Role::Variable(VariableKind::Date) => "declared --date",
+        Role::Infer => "a variable",
         Role::Skip => "skipped (--skip)",
     }
 }
@@ -746,22 +816,15 @@ fn merge_levels(
     Ok(all)
 }
 
-fn progress_bar(enabled: bool, what: &'static str, len: Option<u64>) -> indicatif::ProgressBar {
+fn progress_bar(enabled: bool, what: &'static str, total_bytes: u64) -> indicatif::ProgressBar {
     use std::io::IsTerminal;
-    if !enabled || !std::io::stderr().is_terminal() {
+    if !enabled || total_bytes == 0 || !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
-    let bar = match len {
-        Some(n) => indicatif::ProgressBar::new(n),
-        None => indicatif::ProgressBar::new_spinner(),
-    };
-    let style = match len {
-        Some(_) => {
-            indicatif::ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} rows ({eta})")
-        }
-        None => indicatif::ProgressStyle::with_template("{msg:>10} {spinner} {pos} rows"),
-    };
-    if let Ok(style) = style {
+    let bar = indicatif::ProgressBar::new(total_bytes);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg:>10} [{bar:40}] {bytes}/{total_bytes} ({eta})",
+    ) {
         bar.set_style(style);
     }
     bar.set_message(what);

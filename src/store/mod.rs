@@ -33,7 +33,7 @@ pub use session::{
     NewCode, OtherCoding, QuestionRow, Replayed, Toggled,
 };
 pub use summary::{CoderSummary, ProjectSummary, QuestionSummary, VariableSummary};
-pub use survey::{ExistingVariable, NewRespondent, RespondentOutcome, SurveyWriter, VariableKind};
+pub use survey::{ExistingVariable, RespondentOutcome, RespondentRow, SurveyWriter, VariableKind};
 
 use crate::error::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, params};

@@ -45,11 +45,12 @@ pub struct ExistingVariable {
 }
 
 /// A row to add: its ID, its values (aligned with the layout's variables) and its answers
-/// (aligned with its questions, newline-normalised).
-pub struct NewRespondent<'r> {
-    pub ext_id: &'r str,
-    pub values: Vec<ValueRef<'r>>,
-    pub answers: Vec<&'r str>,
+/// (aligned with its questions, newline-normalised). A trait, so that the importer's rows are
+/// bound straight from its buffers without building vectors per row.
+pub trait RespondentRow {
+    fn ext_id(&self) -> &str;
+    fn value(&self, k: usize) -> ValueRef<'_>;
+    fn answer(&self, q: usize) -> &str;
 }
 
 /// What happened to one survey row.
@@ -260,13 +261,10 @@ impl<'a> SurveyWriter<'a> {
                 column
             ],
         )?;
-        let affinity = if kind == VariableKind::Numeric {
-            "NUMERIC"
-        } else {
-            "TEXT"
-        };
+        // No declared type: a type affinity would rewrite values as they are stored ("01" would
+        // become 1). Numeric values are bound as numbers, the others as text.
         self.conn.execute_batch(&format!(
-            "ALTER TABLE variable_values ADD COLUMN {} {affinity}",
+            "ALTER TABLE variable_values ADD COLUMN {}",
             quote_ident(&column)
         ))?;
         Ok(ExistingVariable {
@@ -284,6 +282,62 @@ impl<'a> SurveyWriter<'a> {
             "UPDATE variables SET levels = ?2 WHERE id = ?1",
             params![variable_id, json],
         )?;
+        Ok(())
+    }
+
+    /// Records the kind (and levels) of a variable whose kind was inferred during the import.
+    pub fn set_variable_kind(
+        &self,
+        variable_id: i64,
+        kind: VariableKind,
+        levels: &[String],
+    ) -> Result<()> {
+        let levels_json = (kind == VariableKind::Categorical)
+            .then(|| serde_json::to_string(levels).unwrap_or_else(|_| "[]".into()));
+        self.conn.execute(
+            "UPDATE variables SET kind = ?2, levels = ?3 WHERE id = ?1",
+            params![variable_id, kind.as_str(), levels_json],
+        )?;
+        Ok(())
+    }
+
+    /// Sets one respondent's value of a column to text, for respondents added by this import.
+    pub fn set_text_value(&self, column: &str, ext_id: &str, text: &str) -> Result<()> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "UPDATE variable_values SET {} = ?2
+             WHERE respondent_id = (SELECT id FROM respondents WHERE ext_id = ?1 AND id > ?3)",
+            quote_ident(column)
+        ))?;
+        st.execute(params![ext_id, text, self.max_before])?;
+        Ok(())
+    }
+
+    /// Turns the values of a column that proved not numeric, but had some values stored as
+    /// numbers because they were written in the plain form, back into their text. Plain form
+    /// means Rust's shortest rendering of the number is the text itself, so it comes back exactly.
+    pub fn numbers_to_text(&self, column: &str) -> Result<()> {
+        let col = quote_ident(column);
+        // Integers print the same in SQLite and Rust; reals are rendered by Rust, which is what
+        // "plain form" was checked against.
+        self.conn.execute(
+            &format!(
+                "UPDATE variable_values SET {col} = CAST({col} AS TEXT)
+                 WHERE typeof({col}) = 'integer'"
+            ),
+            [],
+        )?;
+        let mut st = self.conn.prepare(&format!(
+            "SELECT respondent_id, {col} FROM variable_values WHERE typeof({col}) = 'real'"
+        ))?;
+        let reals: Vec<(i64, f64)> = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut upd = self.conn.prepare(&format!(
+            "UPDATE variable_values SET {col} = ?2 WHERE respondent_id = ?1"
+        ))?;
+        for (rid, f) in reals {
+            upd.execute(params![rid, format!("{f}")])?;
+        }
         Ok(())
     }
 
@@ -343,7 +397,7 @@ impl<'a> SurveyWriter<'a> {
     /// respondents before this import (so every row is new and ids follow in order). Returns
     /// false, having written nothing, when that does not apply or an ID repeats; the caller then
     /// inserts the rows one by one, which reports exactly which ID repeats.
-    pub fn insert_new_chunk(&mut self, rows: &[NewRespondent<'_>]) -> Result<bool> {
+    pub fn insert_new_chunk<R: RespondentRow>(&mut self, rows: &[R]) -> Result<bool> {
         if !self.append_only || rows.is_empty() {
             return Ok(false);
         }
@@ -358,7 +412,7 @@ impl<'a> SurveyWriter<'a> {
         let mut k = 1;
         for (i, row) in rows.iter().enumerate() {
             c.respondents.raw_bind_parameter(k, first_id + i as i64)?;
-            c.respondents.raw_bind_parameter(k + 1, row.ext_id)?;
+            c.respondents.raw_bind_parameter(k + 1, row.ext_id())?;
             c.respondents.raw_bind_parameter(k + 2, self.wave)?;
             k += 3;
         }
@@ -375,10 +429,10 @@ impl<'a> SurveyWriter<'a> {
         for (i, row) in rows.iter().enumerate() {
             c.values
                 .raw_bind_parameter(i * width + 1, first_id + i as i64)?;
-            for (j, v) in row.values.iter().enumerate() {
+            for j in 0..width - 1 {
                 c.values.raw_bind_parameter(
                     i * width + j + 2,
-                    rusqlite::types::ToSqlOutput::Borrowed(*v),
+                    rusqlite::types::ToSqlOutput::Borrowed(row.value(j)),
                 )?;
             }
         }
@@ -386,10 +440,11 @@ impl<'a> SurveyWriter<'a> {
         if let Some(responses) = c.responses.as_mut() {
             let mut k = 1;
             for (i, row) in rows.iter().enumerate() {
-                for (qid, text) in self.questions.iter().zip(&row.answers) {
+                for (q, qid) in self.questions.iter().enumerate() {
+                    let text = row.answer(q);
                     responses.raw_bind_parameter(k, first_id + i as i64)?;
                     responses.raw_bind_parameter(k + 1, *qid)?;
-                    responses.raw_bind_parameter(k + 2, *text)?;
+                    responses.raw_bind_parameter(k + 2, text)?;
                     responses.raw_bind_parameter(k + 3, crate::empty::is_empty_answer(text))?;
                     k += 4;
                 }
@@ -416,7 +471,7 @@ impl<'a> SurveyWriter<'a> {
         let responses = if self.questions.is_empty() {
             None
         } else {
-            let per = vec![format!("({})", vec!["?"; 4].join(", ")); n * self.questions.len()];
+            let per = vec!["(?, ?, ?, ?)"; n * self.questions.len()];
             Some(self.conn.prepare(&format!(
                 "INSERT INTO responses (respondent_id, question_id, text, is_empty) VALUES {}",
                 per.join(", ")
@@ -433,33 +488,28 @@ impl<'a> SurveyWriter<'a> {
         })
     }
 
-    /// Inserts one respondent with `values` (aligned with the layout's variables) and `answers`
-    /// (aligned with its questions; already newline-normalised).
-    pub fn insert(
-        &mut self,
-        ext_id: &str,
-        values: &[ValueRef<'_>],
-        answers: &[&str],
-    ) -> Result<RespondentOutcome> {
+    /// Inserts one respondent, or says why not (already present, a duplicate in the file).
+    pub fn insert<R: RespondentRow>(&mut self, row: &R) -> Result<RespondentOutcome> {
         let Some(st) = self.inserts.as_mut() else {
             return Err(Error::input("internal: set_layout must come before insert"));
         };
-        st.respondent.raw_bind_parameter(1, ext_id)?;
+        st.respondent.raw_bind_parameter(1, row.ext_id())?;
         st.respondent.raw_bind_parameter(2, self.wave)?;
         if st.respondent.raw_execute()? == 0 {
-            return self.compare_existing(ext_id, values, answers);
+            return self.compare_existing(row);
         }
         let rid = self.conn.last_insert_rowid();
         st.values.raw_bind_parameter(1, rid)?;
-        for (i, v) in values.iter().enumerate() {
+        for i in 0..self.variables.len() {
             st.values
-                .raw_bind_parameter(i + 2, rusqlite::types::ToSqlOutput::Borrowed(*v))?;
+                .raw_bind_parameter(i + 2, rusqlite::types::ToSqlOutput::Borrowed(row.value(i)))?;
         }
         st.values.raw_execute()?;
-        for (qid, text) in self.questions.iter().zip(answers) {
+        for (q, qid) in self.questions.iter().enumerate() {
+            let text = row.answer(q);
             st.response.raw_bind_parameter(1, rid)?;
             st.response.raw_bind_parameter(2, *qid)?;
-            st.response.raw_bind_parameter(3, *text)?;
+            st.response.raw_bind_parameter(3, text)?;
             st.response
                 .raw_bind_parameter(4, crate::empty::is_empty_answer(text))?;
             st.response.raw_execute()?;
@@ -468,12 +518,8 @@ impl<'a> SurveyWriter<'a> {
         Ok(RespondentOutcome::Added)
     }
 
-    fn compare_existing(
-        &self,
-        ext_id: &str,
-        values: &[ValueRef<'_>],
-        answers: &[&str],
-    ) -> Result<RespondentOutcome> {
+    fn compare_existing<R: RespondentRow>(&self, row: &R) -> Result<RespondentOutcome> {
+        let ext_id = row.ext_id();
         let rid: i64 = self.conn.query_row(
             "SELECT id FROM respondents WHERE ext_id = ?1",
             [ext_id],
@@ -495,8 +541,8 @@ impl<'a> SurveyWriter<'a> {
                 })
                 .optional()?
                 .unwrap_or_else(|| vec![Value::Null; self.variables.len()]);
-            for ((_, name), (old, new)) in self.variables.iter().zip(stored.iter().zip(values)) {
-                if !same_value(old, new) {
+            for (k, ((_, name), old)) in self.variables.iter().zip(&stored).enumerate() {
+                if !same_value(old, &row.value(k)) {
                     differing.push(name.clone());
                 }
             }
@@ -504,9 +550,9 @@ impl<'a> SurveyWriter<'a> {
         let mut st = self.conn.prepare_cached(
             "SELECT text FROM responses WHERE respondent_id = ?1 AND question_id = ?2",
         )?;
-        for (qid, text) in self.questions.iter().zip(answers) {
+        for (q, qid) in self.questions.iter().enumerate() {
             let old: Option<String> = st.query_row(params![rid, qid], |r| r.get(0)).optional()?;
-            if old.as_deref().unwrap_or("") != *text {
+            if old.as_deref().unwrap_or("") != row.answer(q) {
                 let name: String = self.conn.query_row(
                     "SELECT name FROM questions WHERE id = ?1",
                     [qid],
@@ -540,8 +586,10 @@ impl<'a> SurveyWriter<'a> {
             })),
         )?;
         if self.fresh {
-            self.conn
-                .execute("DELETE FROM project_meta WHERE key = 'import_incomplete'", [])?;
+            self.conn.execute(
+                "DELETE FROM project_meta WHERE key = 'import_incomplete'",
+                [],
+            )?;
         }
         self.conn.execute_batch("COMMIT")?;
         self.done = true;
