@@ -80,7 +80,9 @@ CREATE TABLE variables (
 );
 
 -- The variables' values, one row per respondent and one column per variable (added as variables
--- are imported). NULL is a missing value. To read a variable by name, look up its column_name:
+-- are imported). NULL is a missing value. The columns have no declared type, so that a value is
+-- stored in its own form: numeric variables as INTEGER or REAL, all others as the text in the file
+-- ("01" stays "01"). To read a variable by name, look up its column_name:
 --   SELECT column_name FROM variables WHERE name = 'orientation';   -- say 'v6'
 --   SELECT r.ext_id, v.v6 FROM respondents r JOIN variable_values v ON v.respondent_id = r.id;
 CREATE TABLE variable_values (
