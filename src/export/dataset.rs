@@ -261,17 +261,45 @@ fn format_cell(cell: DatasetValue<'_>, buf: &mut String) {
     }
 }
 
+/// Appends one CSV field (RFC 4180: quoted only when it holds a comma, a quote or a line break).
+fn push_field(line: &mut Vec<u8>, field: &str) {
+    if field
+        .bytes()
+        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    {
+        line.push(b'"');
+        for b in field.bytes() {
+            if b == b'"' {
+                line.push(b'"');
+            }
+            line.push(b);
+        }
+        line.push(b'"');
+    } else {
+        line.extend_from_slice(field.as_bytes());
+    }
+}
+
 /// Writes the wide file: one row per respondent in survey order. Returns the number of rows.
+///
+/// Rows are assembled by hand rather than through the csv crate: most cells are numbers and
+/// 0/1 flags that never need quoting, and this loop is the whole cost of exporting a million
+/// respondents besides SQLite's.
 pub fn write_wide(
     store: &Store,
     plan: &WidePlan<'_>,
     coder_id: i64,
     out: &mut dyn Write,
 ) -> Result<u64> {
-    let mut w = csv::WriterBuilder::new()
-        .buffer_capacity(1 << 16)
-        .from_writer(out);
-    w.write_record(&plan.names).map_err(csv_err)?;
+    let mut line: Vec<u8> = Vec::with_capacity(1024);
+    for (i, name) in plan.names.iter().enumerate() {
+        if i > 0 {
+            line.push(b',');
+        }
+        push_field(&mut line, name);
+    }
+    line.push(b'\n');
+    out.write_all(&line).map_err(write_err)?;
     let columns: Vec<&str> = plan.variables.iter().map(|v| v.column.as_str()).collect();
     let question_ids: Vec<i64> = plan.questions.iter().map(|q| q.id).collect();
     let code_ids: Vec<i64> = plan.codes.iter().map(|c| c.id).collect();
@@ -282,37 +310,40 @@ pub fn write_wide(
         &question_ids,
         &columns,
         &mut |r: &CodedRespondent| {
+            line.clear();
             match plan.key {
-                RespondentKey::Id(_) => w.write_field(r.values.ext_id()),
+                RespondentKey::Id(_) => push_field(&mut line, r.values.ext_id()),
                 RespondentKey::Number => {
                     buf.clear();
                     let _ = write!(buf, "{}", r.values.id);
-                    w.write_field(&buf)
+                    line.extend_from_slice(buf.as_bytes());
                 }
             }
-            .map_err(csv_err)?;
             for i in 0..columns.len() {
-                format_cell(r.values.value(i), &mut buf);
-                w.write_field(&buf).map_err(csv_err)?;
+                line.push(b',');
+                match r.values.value(i) {
+                    DatasetValue::Text(t) => push_field(&mut line, t),
+                    other => {
+                        format_cell(other, &mut buf);
+                        line.extend_from_slice(buf.as_bytes());
+                    }
+                }
             }
             for a in &r.answers {
                 for &c in &code_ids {
-                    let cell: &[u8] = if !a.rated {
-                        b""
-                    } else if a.has(c) {
-                        b"1"
-                    } else {
-                        b"0"
-                    };
-                    w.write_field(cell).map_err(csv_err)?;
+                    line.push(b',');
+                    if a.rated {
+                        line.push(if a.has(c) { b'1' } else { b'0' });
+                    }
                 }
             }
-            w.write_record(None::<&[u8]>).map_err(csv_err)?;
+            line.push(b'\n');
+            out.write_all(&line).map_err(write_err)?;
             rows += 1;
             Ok(())
         },
     )?;
-    w.flush().map_err(write_err)?;
+    out.flush().map_err(write_err)?;
     Ok(rows)
 }
 

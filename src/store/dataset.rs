@@ -116,7 +116,10 @@ impl ValueRow {
                 ValueRef::Real(v) => Slot::Real(v),
                 ValueRef::Text(t) | ValueRef::Blob(t) => {
                     let a = self.text.len();
-                    self.text.push_str(&String::from_utf8_lossy(t));
+                    match std::str::from_utf8(t) {
+                        Ok(s) => self.text.push_str(s),
+                        Err(_) => self.text.push_str(&String::from_utf8_lossy(t)),
+                    }
                     Slot::Text(a, self.text.len())
                 }
             };
