@@ -64,6 +64,8 @@ pub enum Command {
     Assign(super::assign::AssignArgs),
     /// Build the consensus coding: pre-fill what the coders agree on, report what is left.
     Consensus(super::consensus::ConsensusArgs),
+    /// Settle the coders' disagreements into the consensus, on the terminal screen.
+    Review(super::review::ReviewArgs),
 }
 
 #[derive(Args, Debug)]

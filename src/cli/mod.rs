@@ -8,6 +8,7 @@ mod assign;
 mod consensus;
 mod dataset;
 mod demo;
+mod review;
 mod table;
 
 pub use args::*;
@@ -50,6 +51,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::Agreement(a) => agreement::agreement(project, a),
         Command::Assign(a) => assign::assign(project, a),
         Command::Consensus(a) => consensus::consensus(project, a),
+        Command::Review(a) => review::review(project, a),
         Command::Code { coder } => code(project, coder.as_deref()),
     }
 }

@@ -56,7 +56,7 @@ impl Version {
 }
 
 /// What to take into the consensus for one code on one answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Adopt {
     /// This coder's codings of the code (nothing, if they did not apply it).
     Coder(i64),
@@ -65,6 +65,20 @@ pub enum Adopt {
     All,
     /// The code does not apply.
     None,
+    /// Codings of the code written by the decider (the whole answer, or segments as code-point
+    /// offsets), recorded as "edited".
+    Spans(Vec<(usize, usize)>),
+    /// The whole answer, written by the decider, recorded as "edited".
+    Whole,
+}
+
+/// A recorded consensus decision on one code of one answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub decision: String,
+    pub adopted_from: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: String,
 }
 
 /// The outcome of `lacrima consensus --agreed`.
@@ -646,6 +660,31 @@ impl Store {
         Ok(DisagreementIndex { code_ids, queues })
     }
 
+    /// The decision recorded for one code on one answer, if any.
+    pub fn consensus_decision(
+        &self,
+        consensus_id: i64,
+        response_id: i64,
+        code_id: i64,
+    ) -> Result<Option<Decision>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT decision, adopted_from, decided_by, decided_at FROM consensus_decisions
+                 WHERE consensus_id = ?1 AND response_id = ?2 AND code_id = ?3",
+                params![consensus_id, response_id, code_id],
+                |r| {
+                    Ok(Decision {
+                        decision: r.get(0)?,
+                        adopted_from: r.get(1)?,
+                        decided_by: r.get(2)?,
+                        decided_at: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
     /// Each coder's version of one answer, in the order asked for.
     pub fn answer_versions(
         &self,
@@ -726,6 +765,42 @@ impl Store {
             }
             Adopt::All => (union_of(&from_refs, code_id), "all", None),
             Adopt::None => (Vec::new(), "none", None),
+            Adopt::Whole => (
+                vec![Span {
+                    code_id,
+                    start: None,
+                    end: None,
+                }],
+                "edited",
+                None,
+            ),
+            Adopt::Spans(spans) => {
+                let chars: i64 = self.conn().query_row(
+                    "SELECT length(text) FROM responses WHERE id = ?1",
+                    [response_id],
+                    |r| r.get(0),
+                )?;
+                let mut segments = Vec::with_capacity(spans.len());
+                for (s, e) in spans {
+                    let (s, e) = (s as i64, e as i64);
+                    if s >= e || e > chars {
+                        return Err(Error::input(format!(
+                            "the segment {s}-{e} is not inside the answer, which has {chars} \
+                             characters"
+                        )));
+                    }
+                    segments.push((s, e));
+                }
+                let wanted = merge_segments(segments)
+                    .into_iter()
+                    .map(|(s, e)| Span {
+                        code_id,
+                        start: Some(s),
+                        end: Some(e),
+                    })
+                    .collect();
+                (wanted, "edited", None)
+            }
         };
         let current: Vec<Span> = cons.of_code(code_id).copied().collect();
         let from_names: Vec<String> = from.iter().map(|f| f.1.clone()).collect();
@@ -768,10 +843,11 @@ impl Store {
             rows,
             EventText {
                 action: "consensus.decide",
-                summary: match &adopted_from {
-                    Some(c) => format!("{code_name}: {c}'s version"),
-                    None if decision == "all" => format!("{code_name}: everyone's codings"),
-                    None => format!("{code_name}: does not apply"),
+                summary: match (&adopted_from, decision) {
+                    (Some(c), _) => format!("{code_name}: {c}'s version"),
+                    (None, "all") => format!("{code_name}: everyone's codings"),
+                    (None, "edited") => format!("{code_name}: edited"),
+                    (None, _) => format!("{code_name}: does not apply"),
                 },
                 response_id,
                 code_id: Some(code_id),

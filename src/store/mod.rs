@@ -22,7 +22,7 @@ pub use assign::{CoderProgress, MAX_PLAN_CODERS, Plan, PlanRequest, PlanSummary,
 pub use codebook::{CodeRecord, CodebookUpdate};
 pub use codings::{CodingRow, ImportedCodings};
 pub use consensus::{
-    Adopt, AgreedSummary, DisagreementIndex, QueueItem, Span, Version, merge_segments,
+    Adopt, AgreedSummary, Decision, DisagreementIndex, QueueItem, Span, Version, merge_segments,
 };
 pub use dataset::{
     AnswerRecord, CodeMemo, CodingRecord, DatasetLayout, DatasetQuestion, DatasetValue,
