@@ -705,6 +705,22 @@ pub(super) fn analyze(project: &Path, a: &AnalyzeArgs) -> Result<()> {
             .map(|name| choose_variable(&layout, name))
             .transpose()?;
     let scope = scope(&store, &layout, a.coder.as_deref(), a.question.as_deref())?;
+    if a.screen {
+        use std::io::IsTerminal;
+        if !std::io::stdout().is_terminal() {
+            return Err(Error::input(
+                "--screen needs a terminal; for files use --format csv or --format json",
+            ));
+        }
+        drop(store);
+        return crate::tui::analysis_app::run(
+            project,
+            crate::tui::analysis::AnalysisSetup {
+                scope,
+                by: a.by.clone(),
+            },
+        );
+    }
     match var {
         None => {
             let f = frequencies(&store, &layout, &scope)?;

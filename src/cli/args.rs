@@ -179,6 +179,10 @@ pub struct AnalyzeArgs {
     pub coder: Option<String>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: ReportFormat,
+    /// Open the analysis screen: bars per code and level, sortable by q, with the answers
+    /// behind every cell.
+    #[arg(long, conflicts_with = "format")]
+    pub screen: bool,
 }
 
 #[derive(Args, Debug)]

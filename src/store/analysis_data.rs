@@ -301,3 +301,141 @@ impl Store {
         Ok(())
     }
 }
+
+/// Which respondents' value a cell of the analysis screen stands for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValueFilter {
+    /// A categorical variable's level.
+    Level(String),
+    /// Any value that is not missing (a numeric variable's group).
+    Present,
+}
+
+/// The answers behind one cell of the analysis: for one coder and code, over the chosen
+/// questions, the answers the code was applied to (`coded`), or the rated answers of respondents
+/// without the code anywhere in those questions (`!coded`), of respondents whose value matches.
+#[derive(Debug, Clone)]
+pub struct BehindQuery<'a> {
+    pub coder: i64,
+    /// One question, or all (`None`).
+    pub question: Option<i64>,
+    pub code: i64,
+    pub coded: bool,
+    /// The variable's catalogue column (`variables.column_name`).
+    pub column: &'a str,
+    pub value: ValueFilter,
+}
+
+/// One answer behind a cell.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BehindAnswer {
+    pub ext_id: String,
+    pub question: String,
+    pub text: String,
+    /// The respondent's value of the variable, as text.
+    pub value: String,
+    /// The coded segments as code-point ranges; empty when the code covers the whole answer
+    /// (or for answers without the code).
+    pub segments: Vec<(usize, usize)>,
+}
+
+/// Answers behind a cell: the first `limit` in survey order, with how many there are in all.
+#[derive(Debug, Clone, Default)]
+pub struct BehindAnswers {
+    pub answers: Vec<BehindAnswer>,
+    pub total_answers: u64,
+    pub respondents: u64,
+}
+
+impl Store {
+    pub fn answers_behind(&self, q: &BehindQuery<'_>, limit: usize) -> Result<BehindAnswers> {
+        let col = format!("v.{}", quote_ident(q.column));
+        let level = match &q.value {
+            ValueFilter::Level(l) => Some(l.as_str()),
+            ValueFilter::Present => None,
+        };
+        // ?1 coder, ?2 code, ?3 question or NULL, ?4 level or NULL.
+        let body = if q.coded {
+            format!(
+                "FROM codings k
+                 JOIN responses s ON s.id = k.response_id
+                 JOIN variable_values v ON v.respondent_id = s.respondent_id
+                 WHERE k.coder_id = ?1 AND k.code_id = ?2 AND (?3 IS NULL OR s.question_id = ?3)
+                   AND ((?4 IS NULL AND {col} IS NOT NULL) OR {col} = ?4)"
+            )
+        } else {
+            format!(
+                "FROM reviews k
+                 JOIN responses s ON s.id = k.response_id
+                 JOIN variable_values v ON v.respondent_id = s.respondent_id
+                 WHERE k.coder_id = ?1 AND (?3 IS NULL OR s.question_id = ?3)
+                   AND ((?4 IS NULL AND {col} IS NOT NULL) OR {col} = ?4)
+                   AND NOT EXISTS (
+                       SELECT 1 FROM responses s2 JOIN codings c ON c.response_id = s2.id
+                       WHERE s2.respondent_id = s.respondent_id AND c.coder_id = ?1
+                         AND c.code_id = ?2 AND (?3 IS NULL OR s2.question_id = ?3))"
+            )
+        };
+        let conn = self.conn();
+        let _snapshot = read_snapshot(conn)?;
+        let p = params![q.coder, q.code, q.question, level];
+        let (total_answers, respondents): (i64, i64) = conn.query_row(
+            &format!("SELECT count(DISTINCT s.id), count(DISTINCT s.respondent_id) {body}"),
+            p,
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let segments = if q.coded {
+            // A whole-answer coding covers every segment: then no segments are listed.
+            "CASE WHEN max(k.start IS NULL) THEN NULL \
+             ELSE group_concat(k.start || '-' || k.\"end\", ',') END"
+        } else {
+            "NULL"
+        };
+        let mut st = conn.prepare(&format!(
+            "SELECT r.ext_id, qq.name, s.text, {col}, {segments}
+             {body_joined}
+             GROUP BY s.id
+             ORDER BY s.respondent_id, qq.position
+             LIMIT ?5",
+            body_joined = body.replacen(
+                "JOIN variable_values v",
+                "JOIN respondents r ON r.id = s.respondent_id
+                 JOIN questions qq ON qq.id = s.question_id
+                 JOIN variable_values v",
+                1
+            ),
+        ))?;
+        let mut rows = st.query(params![q.coder, q.code, q.question, level, limit as i64])?;
+        let mut answers = Vec::new();
+        while let Some(r) = rows.next()? {
+            let value = match r.get_ref(3)? {
+                ValueRef::Null => String::new(),
+                ValueRef::Integer(i) => i.to_string(),
+                ValueRef::Real(x) => x.to_string(),
+                ValueRef::Text(t) | ValueRef::Blob(t) => String::from_utf8_lossy(t).into_owned(),
+            };
+            let segs: Option<String> = r.get(4)?;
+            let mut segments: Vec<(usize, usize)> = segs
+                .unwrap_or_default()
+                .split(',')
+                .filter_map(|s| {
+                    let (a, b) = s.split_once('-')?;
+                    Some((a.parse().ok()?, b.parse().ok()?))
+                })
+                .collect();
+            segments.sort_unstable();
+            answers.push(BehindAnswer {
+                ext_id: r.get(0)?,
+                question: r.get(1)?,
+                text: r.get(2)?,
+                value,
+                segments,
+            });
+        }
+        Ok(BehindAnswers {
+            answers,
+            total_answers: total_answers as u64,
+            respondents: respondents as u64,
+        })
+    }
+}

@@ -17,7 +17,10 @@ mod summary;
 mod survey;
 
 pub use agreement_data::{AgreementRatings, RatingCoder};
-pub use analysis_data::{AnswerState, CodedAnswers, CodedRespondent, CoderOverview};
+pub use analysis_data::{
+    AnswerState, BehindAnswer, BehindAnswers, BehindQuery, CodedAnswers, CodedRespondent,
+    CoderOverview, ValueFilter,
+};
 pub use assign::{CoderProgress, MAX_PLAN_CODERS, Plan, PlanRequest, PlanSummary, plan_answers};
 pub use codebook::{CodeRecord, CodebookUpdate};
 pub use codings::{CodingRow, ImportedCodings};

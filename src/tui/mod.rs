@@ -7,6 +7,9 @@
 //! come from a [`worker`] thread. [`app`] owns the terminal.
 
 pub mod action;
+pub mod analysis;
+pub mod analysis_app;
+pub mod analysis_render;
 pub mod app;
 pub mod keymap;
 pub mod render;

@@ -1,0 +1,69 @@
+//! The analysis screen's terminal: raw mode and the alternate screen, restored on every way out
+//! (quit, error, panic, SIGTERM, SIGHUP), and the event loop.
+
+use super::analysis::{AnalysisAction, AnalysisKeymap, AnalysisSetup, AnalysisState, update};
+use super::analysis_render::render;
+use crate::error::{Error, Result};
+use crate::store::Store;
+use crossterm::event::{self, Event, KeyEventKind};
+use ratatui::layout::Rect;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+fn term_err(e: std::io::Error) -> Error {
+    Error::io("the terminal", e)
+}
+
+/// Opens the analysis screen and runs it until the researcher quits.
+pub fn run(project: &Path, setup: AnalysisSetup) -> Result<()> {
+    // Everything that can fail for a plain reason fails before the terminal changes.
+    let store = Store::open(project)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+        signal_hook::flag::register(sig, Arc::clone(&stop)).map_err(term_err)?;
+    }
+    let (w, h) = crossterm::terminal::size().map_err(term_err)?;
+    let mut state = AnalysisState::open(
+        store,
+        setup,
+        AnalysisKeymap::default(),
+        Rect::new(0, 0, w, h),
+    )?;
+    // ratatui::init chains a panic hook that restores the terminal.
+    let mut terminal = ratatui::init();
+    let result = event_loop(&mut terminal, &mut state, &stop);
+    ratatui::restore();
+    result
+}
+
+fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    state: &mut AnalysisState,
+    stop: &AtomicBool,
+) -> Result<()> {
+    loop {
+        terminal.draw(|f| render(f, state)).map_err(term_err)?;
+        if state.quit || stop.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        if !event::poll(Duration::from_millis(250)).map_err(term_err)? {
+            continue;
+        }
+        // Handle everything that is waiting before drawing again, so held keys keep up.
+        loop {
+            let action = match event::read().map_err(term_err)? {
+                Event::Key(k) if k.kind != KeyEventKind::Release => state.action_for_key(k),
+                Event::Resize(w, h) => Some(AnalysisAction::Resize(w, h)),
+                _ => None,
+            };
+            if let Some(a) = action {
+                update(state, a);
+            }
+            if state.quit || !event::poll(Duration::ZERO).map_err(term_err)? {
+                break;
+            }
+        }
+    }
+}
