@@ -23,7 +23,11 @@ fn project() -> (tempfile::TempDir, Store) {
     let mut csv = String::from("id,q1,q2\n");
     for (i, a) in ANSWERS.iter().enumerate() {
         let b = ANSWERS[(i + 1) % ANSWERS.len()];
-        csv.push_str(&format!("r{i},\"{}\",\"{}\"\n", a.replace('"', "\"\""), b.replace('"', "\"\"")));
+        csv.push_str(&format!(
+            "r{i},\"{}\",\"{}\"\n",
+            a.replace('"', "\"\""),
+            b.replace('"', "\"\"")
+        ));
     }
     std::fs::write(&survey, csv).unwrap();
     let mut store = Store::create(&dir.path().join("p.db")).unwrap();
@@ -79,8 +83,16 @@ fn coding() -> impl Strategy<Value = Coding> {
 
 fn to_csv(codings: &[Coding]) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["respondent", "question", "coder", "code", "start", "end", "memo"])
-        .unwrap();
+    w.write_record([
+        "respondent",
+        "question",
+        "coder",
+        "code",
+        "start",
+        "end",
+        "memo",
+    ])
+    .unwrap();
     for c in codings {
         let (s, e) = c
             .segment
@@ -103,7 +115,8 @@ fn to_csv(codings: &[Coding]) -> String {
 fn rows(csv_text: &str) -> BTreeMap<Vec<String>, usize> {
     let mut m = BTreeMap::new();
     for r in csv::Reader::from_reader(csv_text.as_bytes()).records() {
-        *m.entry(r.unwrap().iter().map(String::from).collect()).or_insert(0) += 1;
+        *m.entry(r.unwrap().iter().map(String::from).collect())
+            .or_insert(0) += 1;
     }
     m
 }

@@ -8,8 +8,26 @@ use proptest::prelude::*;
 
 fn csvish() -> impl Strategy<Value = Vec<u8>> {
     let piece = prop::sample::select(vec![
-        &b"id"[..], b"ans", b"x", b",", b",", b"\n", b"\r\n", b"\"", b"\"\"", b"\t", b";", b"NA",
-        b"12", b"3.5", b"2024-01-02", b"\xff", b"\xe2\x82", b"\0", "😢".as_bytes(), b" ",
+        &b"id"[..],
+        b"ans",
+        b"x",
+        b",",
+        b",",
+        b"\n",
+        b"\r\n",
+        b"\"",
+        b"\"\"",
+        b"\t",
+        b";",
+        b"NA",
+        b"12",
+        b"3.5",
+        b"2024-01-02",
+        b"\xff",
+        b"\xe2\x82",
+        b"\0",
+        "😢".as_bytes(),
+        b" ",
     ]);
     prop::collection::vec(piece, 0..60).prop_map(|parts| {
         let mut v = b"id,ans,x\n".to_vec();

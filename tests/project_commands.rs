@@ -69,10 +69,14 @@ fn a_backup_is_a_complete_private_copy_even_while_the_project_is_open() {
         "c.csv",
         "respondent,question,coder,code,start,end,memo\nR1,answer_b,ana,Deepened,,,\n",
     );
-    s.lacrima(&["codings", "import", "c.csv"]).assert().success();
+    s.lacrima(&["codings", "import", "c.csv"])
+        .assert()
+        .success();
     // Another connection holds the project open in WAL mode with recent work not checkpointed.
     let holder = rusqlite::Connection::open(s.project()).unwrap();
-    holder.execute_batch("BEGIN; SELECT count(*) FROM codings;").unwrap();
+    holder
+        .execute_batch("BEGIN; SELECT count(*) FROM codings;")
+        .unwrap();
     s.lacrima(&["backup", "copy.db"]).assert().success();
     drop(holder);
     let copy = s.path("copy.db");
@@ -101,7 +105,10 @@ fn the_demo_builds_the_tcit_project_and_replaces_only_an_earlier_demo() {
     let out = String::from_utf8(out).unwrap();
     assert!(out.contains("lacrima-demo.db"), "{out}");
     let demo = s.path("lacrima-demo.db");
-    assert_eq!(query_one::<i64>(&demo, "SELECT count(*) FROM respondents"), 684);
+    assert_eq!(
+        query_one::<i64>(&demo, "SELECT count(*) FROM respondents"),
+        684
+    );
     assert_eq!(query_one::<i64>(&demo, "SELECT count(*) FROM questions"), 3);
     assert_eq!(query_one::<i64>(&demo, "SELECT count(*) FROM coders"), 2);
     assert!(query_one::<i64>(&demo, "SELECT count(*) FROM codings") > 300);
@@ -111,7 +118,10 @@ fn the_demo_builds_the_tcit_project_and_replaces_only_an_earlier_demo() {
     std::fs::remove_file(&demo).unwrap();
     std::fs::write(&demo, "not a demo").unwrap();
     let err = run_demo().code(1).get_output().stderr.clone();
-    assert!(String::from_utf8_lossy(&err).contains("not a lacrima project") || String::from_utf8_lossy(&err).contains("not a demo"));
+    assert!(
+        String::from_utf8_lossy(&err).contains("not a lacrima project")
+            || String::from_utf8_lossy(&err).contains("not a demo")
+    );
     assert_eq!(std::fs::read_to_string(&demo).unwrap(), "not a demo");
 }
 
@@ -121,10 +131,14 @@ fn a_closed_pipe_is_not_an_error() {
     // Enough codings that the export fills the pipe long before it ends.
     let mut csv = String::from("respondent,question,coder,code,start,end,memo\n");
     for i in 0..20_000 {
-        csv.push_str(&format!("R1,answer_b,coder{i},Deepened,,,\"a memo long enough to fill the pipe quickly {i}\"\n"));
+        csv.push_str(&format!(
+            "R1,answer_b,coder{i},Deepened,,,\"a memo long enough to fill the pipe quickly {i}\"\n"
+        ));
     }
     s.write("many.csv", csv);
-    s.lacrima(&["codings", "import", "many.csv"]).assert().success();
+    s.lacrima(&["codings", "import", "many.csv"])
+        .assert()
+        .success();
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("lacrima"))
         .args(["-p", s.project().to_str().unwrap(), "codings", "export"])
         .stdout(Stdio::piped())
@@ -138,8 +152,17 @@ fn a_closed_pipe_is_not_an_error() {
     assert!(first.starts_with("respondent,"));
     // The reader is gone now (`| head -1`).
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{:?}: {}", out.status, String::from_utf8_lossy(&out.stderr));
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -154,7 +177,11 @@ fn exports_to_a_file_are_private_and_complete() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(s.path("book.md")).unwrap().permissions().mode() & 0o777;
+        let mode = std::fs::metadata(s.path("book.md"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(mode, 0o600);
     }
     let leftovers: Vec<_> = std::fs::read_dir(s.dir.path())
