@@ -18,7 +18,8 @@
 --   JOIN coders d ON d.id = k.coder_id WHERE d.name = 'ana';
 
 -- Key/value facts about the project: 'created_at', 'created_by' (lacrima version), 'demo' ('1' for
--- the demo project, which `lacrima demo` may replace).
+-- the demo project, which `lacrima demo` may replace), 'id_column' (the ID column's header in the
+-- first imported survey; the coded-dataset export writes the ID under that name).
 CREATE TABLE project_meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
