@@ -398,6 +398,20 @@ pub fn numeric_report(
         Ok(())
     })?;
     let warnings = common_warnings(scope, var, respondents_rated, missing);
+    // Sorted once by value, every code's two groups arrive sorted, and the stable sort inside
+    // the Mann-Whitney ranking merges two sorted runs in linear time instead of sorting a
+    // million values again for each code.
+    let (values, has) = {
+        let mut order: Vec<usize> = (0..values.len()).collect();
+        order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+        let sorted: Vec<f64> = order.iter().map(|&i| values[i]).collect();
+        drop(values);
+        let has: Vec<Vec<bool>> = has
+            .into_iter()
+            .map(|h| order.iter().map(|&i| h[i]).collect())
+            .collect();
+        (sorted, has)
+    };
     let mut with: Vec<f64> = Vec::new();
     let mut without: Vec<f64> = Vec::new();
     let mut out: Vec<NumericCode> = codes
