@@ -720,3 +720,30 @@ fn a_later_wave_that_adds_a_question_keeps_every_respondent_in_survey_order() {
         .collect();
     assert_eq!(order, [("R1", "q1"), ("R1", "q2"), ("R3", "q2")]);
 }
+
+#[test]
+fn before_anyone_codes_the_wide_file_has_the_survey_and_empty_code_columns() {
+    let s = Scratch::new();
+    s.write(
+        "survey.csv",
+        "id,age,q\nR1,30,We grew closer\nR2,40,Nothing\n",
+    );
+    s.lacrima(&["import", "survey.csv", "--open", "q"])
+        .assert()
+        .success();
+    s.write("codebook.csv", "name\nCloser\n");
+    s.lacrima(&["codebook", "import", "codebook.csv"])
+        .assert()
+        .success();
+    let out = s
+        .lacrima(&["export", "dataset"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let (header, rows) = read_csv(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(header, ["id", "age", "q_closer"]);
+    assert_eq!(rows, [["R1", "30", ""], ["R2", "40", ""]]);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("nobody has coded an answer yet"), "{err}");
+}

@@ -26,7 +26,19 @@ pub(super) fn export(project: &Path, a: &DatasetArgs) -> Result<()> {
     let (variables, key) = exclusions(&layout, &a.exclude_vars)?;
     match a.format {
         DatasetFormat::CsvWide => {
-            let (coder_id, coder) = choose_coder(&store, a.coder.as_deref())?;
+            let nobody_coded = a.coder.is_none()
+                && store
+                    .coders_overview()?
+                    .iter()
+                    .all(|c| c.answers_rated == 0 && !c.is_consensus);
+            let (coder_id, coder) = if nobody_coded {
+                // The survey's variables are worth exporting before any coding: the code columns
+                // are then empty (no answer rated), and the researcher is told so.
+                super::warn("nobody has coded an answer yet: every code column is empty");
+                (-1, "(nobody)".to_string())
+            } else {
+                choose_coder(&store, a.coder.as_deref())?
+            };
             let plan = plan_wide(&layout, variables, key, questions, a.short_names);
             let mut out = Output::open(a.out.as_deref())?;
             let rows = write_wide(&store, &plan, coder_id, &mut out)?;
