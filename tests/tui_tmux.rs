@@ -271,3 +271,82 @@ fn wide_characters_line_up_in_a_real_terminal() {
     }
     t.keys(&["q"]);
 }
+
+#[test]
+fn without_a_coder_the_terminal_asks_for_a_name_listing_the_coders() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo_project(dir.path());
+    let cmd = format!(
+        "env -u LACRIMA_CODER LACRIMA_KEYS='{}' '{BIN}' -p '{}' code",
+        dir.path().join("no-keys.toml").display(),
+        path.display()
+    );
+    let t = Tmux::start("ask", 100, 30, &cmd);
+    t.wait_text("Coders in this project: ana, ben");
+    t.wait_text("Your name as a coder");
+    t.keys(&["zoe", "Enter"]);
+    t.wait_text(" zoe  reviewed 0 of");
+    t.keys(&["q"]);
+    assert_eq!(
+        sql_rows(&path, "SELECT count(*) FROM coders WHERE name = 'zoe'")[0][0],
+        "1"
+    );
+}
+
+#[test]
+fn demo_on_a_terminal_opens_the_screen_as_coder_demo() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cmd = format!(
+        "sh -c \"cd '{}' && env -u LACRIMA_CODER LACRIMA_KEYS=none.toml '{BIN}' demo; sleep 600\"",
+        dir.path().display()
+    );
+    let t = Tmux::start("demo", 100, 30, &cmd);
+    t.wait_text(" demo  reviewed 0 of");
+    t.keys(&["1"]);
+    t.wait_text("applied rapport-deepened");
+    t.keys(&["q"]);
+    t.wait_text("code in it:  lacrima -p lacrima-demo.db code --coder demo");
+    let db = dir.path().join("lacrima-demo.db");
+    assert_eq!(
+        codings_of(&db, "demo"),
+        ["T0001 consequence_client rapport-deepened - -"]
+    );
+}
+
+#[test]
+fn closing_the_terminal_ends_lacrima_instead_of_leaving_it_spinning() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo_project(dir.path());
+    let t = Tmux::start("hangup", 100, 30, &code_command(dir.path(), &path, false));
+    t.wait_text("reviewed 0 of");
+    t.keys(&["1"]);
+    t.wait_text("applied rapport-deepened");
+    let pid = t.lacrima_pid();
+    // The terminal goes away (as when a window is closed or an ssh link drops).
+    drop(t);
+    let start = Instant::now();
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if state.split_whitespace().nth(2) == Some("Z") {
+            break;
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "lacrima {pid} still runs after its terminal closed"
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    assert_eq!(
+        codings_of(&path, "demo"),
+        ["T0001 consequence_client rapport-deepened - -"]
+    );
+}

@@ -620,6 +620,22 @@ impl Store {
             .unwrap_or_default())
     }
 
+    /// Stops this connection from checkpointing the WAL on commit. SQLite otherwise copies the
+    /// WAL into the database inside whichever commit crosses 1,000 pages, and that key takes
+    /// ten times longer than the others; the coding screen checkpoints on its worker instead.
+    pub fn defer_checkpoints(&self) -> Result<()> {
+        self.conn().pragma_update(None, "wal_autocheckpoint", 0)?;
+        Ok(())
+    }
+
+    /// Copies what it can of the WAL into the database without waiting for anyone (another
+    /// coder's open transaction simply leaves the rest for next time).
+    pub fn checkpoint_passive(&self) -> Result<()> {
+        self.conn()
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     /// A number that changes whenever another connection commits to the project, so the screen
     /// can pick up a second coder's new codes without re-reading everything all the time.
     pub fn data_version(&self) -> Result<i64> {

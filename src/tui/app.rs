@@ -11,6 +11,7 @@ use ratatui::layout::Rect;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
 /// How often the screen looks for other coders' changes to the project.
@@ -25,6 +26,7 @@ pub fn run(project: &Path, coder: &str) -> Result<()> {
     // Everything that can fail for a plain reason fails before the terminal changes.
     let keymap = Keymap::load_user()?;
     let store = Store::open(project)?;
+    store.defer_checkpoints()?;
     let worker = Worker::spawn(project)?;
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
@@ -49,13 +51,63 @@ pub fn run(project: &Path, coder: &str) -> Result<()> {
     result
 }
 
+/// Reads terminal events on a thread of its own. crossterm's reader spins without returning
+/// once the terminal is gone (it reads end-of-file forever), so the loop below must never block
+/// inside it: it waits on this channel instead and can notice SIGHUP or a vanished terminal.
+fn spawn_input() -> Receiver<std::io::Result<Event>> {
+    let (tx, rx) = channel();
+    let _ = std::thread::Builder::new()
+        .name("lacrima-input".into())
+        .spawn(move || {
+            loop {
+                let ev = event::read();
+                let failed = ev.is_err();
+                if tx.send(ev).is_err() || failed {
+                    break;
+                }
+            }
+        });
+    rx
+}
+
+/// Whether the process still has its terminal (after a hang-up, /dev/tty cannot be opened).
+fn terminal_alive() -> bool {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .open("/dev/tty")
+        .is_ok()
+}
+
+fn to_action(state: &State, ev: Event) -> Option<Action> {
+    match ev {
+        Event::Key(k) if k.kind != KeyEventKind::Release => action_for_key(state, k),
+        Event::Mouse(m) => match m.kind {
+            MouseEventKind::Down(MouseButton::Left) => Some(Action::Click {
+                column: m.column,
+                row: m.row,
+            }),
+            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => Some(Action::Scroll {
+                column: m.column,
+                row: m.row,
+                down: m.kind == MouseEventKind::ScrollDown,
+            }),
+            _ => None,
+        },
+        Event::Resize(w, h) => Some(Action::Resize(w, h)),
+        _ => None,
+    }
+}
+
 fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     state: &mut State,
     worker: &Worker,
     stop: &AtomicBool,
 ) -> Result<()> {
+    let input = spawn_input();
     let mut last_tick = Instant::now();
+    // Draw only when something may have changed: an idle screen costs nothing.
+    let mut dirty = true;
     loop {
         if state.counts_requested != state.counts_generation {
             worker.request(CountRequest {
@@ -64,43 +116,34 @@ fn event_loop(
             });
             state.counts_requested = state.counts_generation;
         }
-        terminal
-            .draw(|f| render::render(f, state))
-            .map_err(term_err)?;
+        if dirty {
+            terminal
+                .draw(|f| render::render(f, state))
+                .map_err(term_err)?;
+            dirty = false;
+        }
         if state.quit || stop.load(Ordering::Relaxed) {
             return Ok(());
         }
-        if event::poll(Duration::from_millis(100)).map_err(term_err)? {
-            // Handle everything that is waiting before drawing again, so held keys keep up.
-            loop {
-                let action = match event::read().map_err(term_err)? {
-                    Event::Key(k) if k.kind != KeyEventKind::Release => action_for_key(state, k),
-                    Event::Mouse(m) => match m.kind {
-                        MouseEventKind::Down(MouseButton::Left) => Some(Action::Click {
-                            column: m.column,
-                            row: m.row,
-                        }),
-                        MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
-                            Some(Action::Scroll {
-                                column: m.column,
-                                row: m.row,
-                                down: m.kind == MouseEventKind::ScrollDown,
-                            })
-                        }
-                        _ => None,
-                    },
-                    Event::Resize(w, h) => Some(Action::Resize(w, h)),
-                    _ => None,
-                };
-                if let Some(a) = action {
-                    update(state, a);
-                }
-                if state.quit || !event::poll(Duration::ZERO).map_err(term_err)? {
-                    break;
+        match input.recv_timeout(Duration::from_millis(100)) {
+            Ok(first) => {
+                // Handle everything that is waiting before drawing again, so held keys keep up.
+                dirty = true;
+                let mut next = Some(first);
+                while let Some(ev) = next.take() {
+                    if let Some(a) = to_action(state, ev.map_err(term_err)?) {
+                        update(state, a);
+                    }
+                    if !state.quit {
+                        next = input.try_recv().ok();
+                    }
                 }
             }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return Ok(()),
         }
         while let Ok(result) = worker.results.try_recv() {
+            dirty = true;
             match result {
                 Ok(counts) => update(state, Action::Counts(counts)),
                 Err(e) => {
@@ -113,7 +156,13 @@ fn event_loop(
         }
         if last_tick.elapsed() >= TICK {
             last_tick = Instant::now();
+            if !terminal_alive() {
+                // Everything is saved already; there is no one left to show anything to.
+                return Ok(());
+            }
+            let seen = state.data_version;
             update(state, Action::Tick);
+            dirty |= state.data_version != seen;
         }
     }
 }

@@ -68,6 +68,9 @@ impl Worker {
                         req = newer;
                     }
                     let out = compute(&store, &req).map_err(|e| e.to_string());
+                    // Counts are asked for after each change: a good moment to move the WAL
+                    // into the database, off the thread that handles keys.
+                    let _ = store.checkpoint_passive();
                     if res_tx.send(out).is_err() {
                         break;
                     }
