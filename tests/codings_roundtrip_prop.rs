@@ -42,6 +42,9 @@ fn project() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
+/// A segment's (start, end) in code points, or None for the whole answer.
+type Segment = Option<(usize, usize)>;
+
 #[derive(Debug, Clone)]
 struct Coding {
     respondent: usize,
@@ -124,8 +127,7 @@ fn rows(csv_text: &str) -> BTreeMap<Vec<String>, usize> {
 /// What the file means: one row per distinct coding, plus an empty-code row for an answer the
 /// coder reviewed without applying anything.
 fn canonical(codings: &[Coding]) -> BTreeMap<Vec<String>, usize> {
-    let mut seen: BTreeMap<(usize, usize, String, usize, Option<(usize, usize)>), String> =
-        BTreeMap::new();
+    let mut seen: BTreeMap<(usize, usize, String, usize, Segment), String> = BTreeMap::new();
     let mut reviewed: BTreeMap<(usize, usize, String), bool> = BTreeMap::new();
     for c in codings {
         let has = reviewed
@@ -176,7 +178,8 @@ proptest! {
     fn codings_import_and_export_unchanged(codings in prop::collection::vec(coding(), 0..25)) {
         // The same coding twice with different memos is a conflict the importer refuses; keep
         // the first memo so that the file is one a team could write.
-        let mut first_memo: BTreeMap<(usize, usize, String, Option<usize>, Option<(usize, usize)>), String> = BTreeMap::new();
+        let mut first_memo: BTreeMap<(usize, usize, String, Option<usize>, Segment), String> =
+            BTreeMap::new();
         let codings: Vec<Coding> = codings
             .into_iter()
             .map(|mut c| {

@@ -218,15 +218,19 @@ pub fn import_survey(
                 (v.col, v.kind, ColumnStats::new(bounded))
             })
             .collect(),
+        var_missing: vec![0; vars.len()],
+        answered: vec![0; open_cols.len()],
+        empty: vec![0; open_cols.len()],
     };
     let mut added = 0usize;
     let mut skipped = 0usize;
     let mut added_lines: Vec<u64> = Vec::new();
     let mut conflicts: Vec<String> = Vec::new();
     let mut conflict_count = 0usize;
-    let mut answered = vec![0u64; open_cols.len()];
-    let mut empty = vec![0u64; open_cols.len()];
-    let mut var_missing = vec![0u64; vars.len()];
+    // Counts of rows skipped as already present, taken back from the reader's counts at the end.
+    let mut skipped_missing = vec![0u64; vars.len()];
+    let mut skipped_answered = vec![0u64; open_cols.len()];
+    let mut skipped_empty = vec![0u64; open_cols.len()];
     let nvars = vars.len();
     let bar = progress_bar(opts.progress, "importing", source.byte_len());
     source.for_each_batch_pipelined(
@@ -234,9 +238,6 @@ pub fn import_survey(
         &mut |batch: &[PreparedRow]| {
             if let Some(last) = batch.last() {
                 bar.set_position(last.offset);
-            }
-            for row in batch {
-                row.count(nvars, &mut var_missing, &mut answered, &mut empty, 1);
             }
             let views: Vec<RowView<'_>> = batch.iter().map(|row| RowView { row, nvars }).collect();
             for chunk in views.chunks(CHUNK) {
@@ -254,8 +255,13 @@ pub fn import_survey(
                         }
                         RespondentOutcome::SkippedIdentical => {
                             skipped += 1;
-                            view.row
-                                .count(nvars, &mut var_missing, &mut answered, &mut empty, -1);
+                            view.row.count(
+                                nvars,
+                                &mut skipped_missing,
+                                &mut skipped_answered,
+                                &mut skipped_empty,
+                                1,
+                            );
                         }
                         RespondentOutcome::Conflict(cols) => {
                             conflict_count += 1;
@@ -296,6 +302,13 @@ pub fn import_survey(
             }
         )));
     }
+
+    let less = |all: &[u64], skipped: &[u64]| -> Vec<u64> {
+        all.iter().zip(skipped).map(|(a, s)| a - s).collect()
+    };
+    let var_missing = less(&preparer.var_missing, &skipped_missing);
+    let answered = less(&preparer.answered, &skipped_answered);
+    let empty = less(&preparer.empty, &skipped_empty);
 
     // Now that every value has been seen: kinds, levels, and the values stored in the wrong form.
     let mut reports = Vec::new();
@@ -559,6 +572,8 @@ enum Cell {
     Int(i64),
     Real(f64),
     Text(usize, usize),
+    /// An answer, with whether it is empty.
+    Answer(usize, usize, bool),
 }
 
 /// One survey row made ready for the project. Rows are recycled between batches, so their
@@ -582,7 +597,7 @@ impl PreparedRow {
 
     fn text_of(&self, cell: Cell) -> &str {
         match cell {
-            Cell::Text(a, b) => &self.text[a..b],
+            Cell::Text(a, b) | Cell::Answer(a, b, _) => &self.text[a..b],
             _ => "",
         }
     }
@@ -603,7 +618,7 @@ impl PreparedRow {
             }
         }
         for (k, c) in self.cells[nvars + 1..].iter().enumerate() {
-            if crate::empty::is_empty_answer(self.text_of(*c)) {
+            if matches!(c, Cell::Answer(_, _, true)) {
                 bump(&mut empty[k]);
             } else {
                 bump(&mut answered[k]);
@@ -627,12 +642,18 @@ impl RespondentRow for RowView<'_> {
             Cell::Null => ValueRef::Null,
             Cell::Int(i) => ValueRef::Integer(i),
             Cell::Real(f) => ValueRef::Real(f),
-            c @ Cell::Text(..) => ValueRef::Text(self.row.text_of(c).as_bytes()),
+            c @ (Cell::Text(..) | Cell::Answer(..)) => {
+                ValueRef::Text(self.row.text_of(c).as_bytes())
+            }
         }
     }
 
     fn answer(&self, q: usize) -> &str {
         self.row.text_of(self.row.cells[1 + self.nvars + q])
+    }
+
+    fn answer_is_empty(&self, q: usize) -> bool {
+        matches!(self.row.cells[1 + self.nvars + q], Cell::Answer(_, _, true))
     }
 }
 
@@ -645,6 +666,10 @@ struct Preparer<'a> {
     missing_codes: &'a [String],
     /// (column, known kind, what its values look like) per variable.
     columns: Vec<(usize, Option<VariableKind>, ColumnStats)>,
+    /// Missing values per variable, and answered and empty answers per question.
+    var_missing: Vec<u64>,
+    answered: Vec<u64>,
+    empty: Vec<u64>,
 }
 
 impl Preparer<'_> {
@@ -717,9 +742,21 @@ impl Preparer<'_> {
             out.cells.push(cell);
         }
         for &c in self.open_cols {
-            let cell = out.push_text(&normalize_newlines(row.fields[c]));
-            out.cells.push(cell);
+            let text = normalize_newlines(row.fields[c]);
+            let empty = crate::empty::is_empty_answer(&text);
+            if let Cell::Text(a, b) = out.push_text(&text) {
+                out.cells.push(Cell::Answer(a, b, empty));
+            }
         }
+        // Counted here, on the reading thread, which has time to spare; the writer only takes
+        // back the rows it skips.
+        out.count(
+            self.columns.len(),
+            &mut self.var_missing,
+            &mut self.answered,
+            &mut self.empty,
+            1,
+        );
         Ok(())
     }
 }

@@ -51,6 +51,11 @@ pub trait RespondentRow {
     fn ext_id(&self) -> &str;
     fn value(&self, k: usize) -> ValueRef<'_>;
     fn answer(&self, q: usize) -> &str;
+    /// Whether the answer is empty (see [`crate::empty::is_empty_answer`]); a row that knows
+    /// already can say so without looking again.
+    fn answer_is_empty(&self, q: usize) -> bool {
+        crate::empty::is_empty_answer(self.answer(q))
+    }
 }
 
 /// What happened to one survey row.
@@ -445,7 +450,7 @@ impl<'a> SurveyWriter<'a> {
                     responses.raw_bind_parameter(k, first_id + i as i64)?;
                     responses.raw_bind_parameter(k + 1, *qid)?;
                     responses.raw_bind_parameter(k + 2, text)?;
-                    responses.raw_bind_parameter(k + 3, crate::empty::is_empty_answer(text))?;
+                    responses.raw_bind_parameter(k + 3, row.answer_is_empty(q))?;
                     k += 4;
                 }
             }
@@ -510,8 +515,7 @@ impl<'a> SurveyWriter<'a> {
             st.response.raw_bind_parameter(1, rid)?;
             st.response.raw_bind_parameter(2, *qid)?;
             st.response.raw_bind_parameter(3, text)?;
-            st.response
-                .raw_bind_parameter(4, crate::empty::is_empty_answer(text))?;
+            st.response.raw_bind_parameter(4, row.answer_is_empty(q))?;
             st.response.raw_execute()?;
         }
         self.added += 1;
