@@ -181,8 +181,17 @@ pub fn agreement_report(input: ReportInput<'_>, options: &ReportOptions) -> Agre
             .bootstrap
             .map(|b| interval_bounds(bootstrap_alpha_ci(m, kind, b.resamples, b.seed).ok()))
     };
-    let codes = code_rows(m, input.codes, &rows, Some(&ci));
-    let mut overall_row = overall_row(m);
+    // The per-code and the overall values are independent passes over the matrix: on two
+    // cores they run side by side.
+    let (codes, mut overall_row) = std::thread::scope(|scope| {
+        let overall = scope.spawn(|| overall_row(m));
+        let codes = code_rows(m, input.codes, &rows, Some(&ci));
+        // A panic in the other thread is a bug; carry it over rather than hide it.
+        let overall = overall
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (codes, overall)
+    });
     if let Some((low, high)) = ci(AlphaKind::Pooled) {
         overall_row.krippendorff_alpha_pooled_ci_low = Some(low);
         overall_row.krippendorff_alpha_pooled_ci_high = Some(high);
