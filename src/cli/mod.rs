@@ -146,12 +146,12 @@ fn import(project: &Path, a: &ImportArgs) -> Result<()> {
                         q.name.clone(),
                         q.answered.to_string(),
                         q.empty.to_string(),
-                        if q.new { "new" } else { "" }.to_string(),
+                        if q.new { "yes" } else { "" }.to_string(),
                     ]
                 })
                 .collect();
             s.push_str(&table::render(
-                &["question", "answered", "empty", ""],
+                &["question", "answered", "empty", "new"],
                 &rows,
             ));
             s.push('\n');
@@ -265,8 +265,9 @@ fn codebook_export(project: &Path, a: &CodebookExportArgs) -> Result<()> {
 fn codings_import(project: &Path, file: &Path) -> Result<()> {
     let mut store = Store::open(project)?;
     let name = file.display().to_string();
-    let rows = crate::import::codings::read_codings_csv(&read_input(file)?, &name)?;
-    let r = store.import_codings(&rows, &name)?;
+    let input = std::fs::File::open(file).map_err(|e| Error::io(file, e))?;
+    let rows = crate::import::codings::CodingsReader::new(std::io::BufReader::new(input), &name)?;
+    let r = store.import_codings_from(rows, &name)?;
     for w in &r.warnings {
         warn(w);
     }
@@ -344,7 +345,10 @@ fn ask_coder(store: &Store) -> Result<String> {
     } else {
         let _ = writeln!(err, "Coders in this project: {}", coders.join(", "));
     }
-    let _ = write!(err, "Your name as a coder (a new name starts a new coder): ");
+    let _ = write!(
+        err,
+        "Your name as a coder (a new name starts a new coder): "
+    );
     let _ = err.flush();
     let mut line = String::new();
     std::io::stdin()

@@ -31,8 +31,23 @@ pub struct ImportedCodings {
     pub warnings: Vec<String>,
 }
 
-type CodingIdentity = (i64, i64, i64, Option<u64>, Option<u64>);
+/// The first problems found in a file, and how many there were.
+#[derive(Default)]
+struct Problems {
+    list: Vec<String>,
+    count: usize,
+}
 
+impl Problems {
+    fn add(&mut self, msg: String) {
+        self.count += 1;
+        if self.list.len() < 20 {
+            self.list.push(msg);
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
 struct ResponseInfo {
     id: i64,
     chars: u64,
@@ -42,6 +57,16 @@ impl Store {
     /// Imports codings all or nothing: any unknown respondent, question or code, or any offset
     /// outside its answer, is an error naming the line, and nothing is written.
     pub fn import_codings(&mut self, rows: &[CodingRow], file: &str) -> Result<ImportedCodings> {
+        self.import_codings_from(rows.iter().cloned().map(Ok), file)
+    }
+
+    /// As [`import_codings`](Self::import_codings), reading the rows as they come: one pass in
+    /// one transaction, holding only what the codebook, the questions and the coders take.
+    pub fn import_codings_from(
+        &mut self,
+        rows: impl Iterator<Item = Result<CodingRow>>,
+        file: &str,
+    ) -> Result<ImportedCodings> {
         let tx = self.conn.transaction()?;
         let mut out = ImportedCodings::default();
         let codes: HashMap<String, (i64, bool, String)> = {
@@ -65,26 +90,57 @@ impl Store {
             st.query_map([], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?
         };
+        // Codings added by this import have ids above this one, in file order: that tells a
+        // duplicate within the file from a coding the project already had.
+        let first_new: i64 =
+            tx.query_row("SELECT ifnull(max(id), 0) + 1 FROM codings", [], |r| {
+                r.get(0)
+            })?;
+        let mut added_lines: Vec<u64> = Vec::new();
         let mut coders: HashMap<String, i64> = HashMap::new();
-        let mut responses: HashMap<(String, i64), Option<ResponseInfo>> = HashMap::new();
-        // (response, coder, code, start, end) -> (first line, memo)
-        let mut seen: HashMap<CodingIdentity, (u64, String)> = HashMap::new();
-        let mut errors: Vec<String> = Vec::new();
-        let mut resolved: Vec<(usize, i64, i64, Option<i64>)> = Vec::new();
+        // Files list an answer's codings together, so remembering the last answer saves most
+        // lookups without holding every answer.
+        let mut last_response: Option<((String, i64), Option<ResponseInfo>)> = None;
+        let mut problems = Problems::default();
+        let mut duplicates = 0usize;
+        let now = crate::timefmt::now();
         {
             let mut find_response = tx.prepare(
-                "SELECT s.id, length(s.text) FROM responses s JOIN respondents r ON r.id = s.respondent_id
+                "SELECT s.id, length(s.text) FROM responses s
+                 JOIN respondents r ON r.id = s.respondent_id
                  WHERE r.ext_id = ?1 AND s.question_id = ?2",
             )?;
-            for (k, row) in rows.iter().enumerate() {
-                if errors.len() >= 20 {
-                    break;
-                }
+            let mut insert = tx.prepare(
+                "INSERT INTO codings (response_id, code_id, coder_id, start, \"end\", memo, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+            )?;
+            let mut existing = tx.prepare(
+                "SELECT id, memo FROM codings WHERE response_id = ?1 AND code_id = ?2
+                 AND coder_id = ?3 AND ifnull(start, -1) = ifnull(?4, -1)
+                 AND ifnull(\"end\", -1) = ifnull(?5, -1)",
+            )?;
+            let mut set_memo = tx.prepare("UPDATE codings SET memo = ?2 WHERE id = ?1")?;
+            let mut has_codings = tx.prepare(
+                "SELECT 1 FROM codings WHERE response_id = ?1 AND coder_id = ?2 LIMIT 1",
+            )?;
+            let mut review = tx.prepare(
+                "INSERT INTO reviews (response_id, coder_id, reviewed_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO NOTHING",
+            )?;
+            for row in rows {
+                let row = match row {
+                    Ok(row) => row,
+                    Err(e) => {
+                        // A malformed file cannot be read on; report what was found so far.
+                        problems.add(e.to_string());
+                        break;
+                    }
+                };
                 let at = format!("{file}:{}", row.line);
                 let Some(&qid) = questions.get(&row.question) else {
                     let mut names: Vec<&String> = questions.keys().collect();
                     names.sort();
-                    errors.push(format!(
+                    problems.add(format!(
                         "{at}: unknown question {:?}; the questions are {}",
                         row.question,
                         names
@@ -95,29 +151,31 @@ impl Store {
                     ));
                     continue;
                 };
-                let info = responses
-                    .entry((row.respondent.clone(), qid))
-                    .or_insert_with(|| {
-                        find_response
+                let key = (row.respondent.clone(), qid);
+                let info = match &last_response {
+                    Some((k, info)) if *k == key => *info,
+                    _ => {
+                        let info = find_response
                             .query_row(params![row.respondent, qid], |r| {
                                 Ok(ResponseInfo {
                                     id: r.get(0)?,
                                     chars: r.get::<_, i64>(1)? as u64,
                                 })
                             })
-                            .optional()
-                            .ok()
-                            .flatten()
-                    });
+                            .optional()?;
+                        last_response = Some((key, info));
+                        info
+                    }
+                };
                 let Some(info) = info else {
-                    errors.push(format!(
+                    problems.add(format!(
                         "{at}: unknown respondent {:?} (no such ID in the survey)",
                         row.respondent
                     ));
                     continue;
                 };
                 if row.coder.is_empty() {
-                    errors.push(format!("{at}: the coder is empty"));
+                    problems.add(format!("{at}: the coder is empty"));
                     continue;
                 }
                 let code = if row.code.is_empty() {
@@ -125,7 +183,7 @@ impl Store {
                 } else {
                     match codes.get(&row.code.to_lowercase()) {
                         None => {
-                            errors.push(format!(
+                            problems.add(format!(
                                 "{at}: unknown code {:?}; add it to the codebook first \
                                  (lacrima codebook import)",
                                 row.code
@@ -133,7 +191,7 @@ impl Store {
                             continue;
                         }
                         Some((_, false, name)) => {
-                            errors.push(format!(
+                            problems.add(format!(
                                 "{at}: code {name:?} only groups other codes and cannot be applied"
                             ));
                             continue;
@@ -143,20 +201,24 @@ impl Store {
                 };
                 if let (Some(s), Some(e)) = (row.start, row.end) {
                     if code.is_none() {
-                        errors.push(format!("{at}: a segment (start, end) needs a code"));
+                        problems.add(format!("{at}: a segment (start, end) needs a code"));
                         continue;
                     }
                     if s >= e {
-                        errors.push(format!("{at}: start {s} must be less than end {e}"));
+                        problems.add(format!("{at}: start {s} must be less than end {e}"));
                         continue;
                     }
                     if e > info.chars {
-                        errors.push(format!(
+                        problems.add(format!(
                             "{at}: end {e} is past the end of the answer, which has {} characters",
                             info.chars
                         ));
                         continue;
                     }
+                }
+                if problems.count > 0 {
+                    // Keep checking the rest of the file, but write nothing more.
+                    continue;
                 }
                 let coder_id = match coders.get(&row.coder) {
                     Some(&id) => id,
@@ -170,85 +232,76 @@ impl Store {
                     }
                 };
                 if let Some(cid) = code {
-                    let identity = (info.id, coder_id, cid, row.start, row.end);
-                    if let Some((first, memo)) = seen.get(&identity) {
-                        if *memo != row.memo {
-                            errors.push(format!(
-                                "{at}: the same coding is at line {first} with another memo; \
-                                 keep one"
-                            ));
-                        } else {
-                            out.warnings
-                                .push(format!("{at}: duplicate of line {first}; imported once"));
-                        }
-                        continue;
-                    }
-                    seen.insert(identity, (row.line, row.memo.clone()));
-                }
-                resolved.push((k, info.id, coder_id, code));
-            }
-        }
-        if !errors.is_empty() {
-            return Err(Error::input(format!(
-                "nothing was imported; fix these lines first:\n  {}",
-                errors.join("\n  ")
-            )));
-        }
-        let now = crate::timefmt::now();
-        {
-            let mut insert = tx.prepare(
-                "INSERT INTO codings (response_id, code_id, coder_id, start, \"end\", memo, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
-            )?;
-            let mut memo = tx.prepare(
-                "UPDATE codings SET memo = ?6 WHERE response_id = ?1 AND code_id = ?2
-                 AND coder_id = ?3 AND ifnull(start, -1) = ifnull(?4, -1)
-                 AND ifnull(\"end\", -1) = ifnull(?5, -1) AND memo <> ?6 AND ?6 <> ''",
-            )?;
-            let mut review = tx.prepare(
-                "INSERT INTO reviews (response_id, coder_id, reviewed_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT DO NOTHING",
-            )?;
-            let mut with_codes: HashSet<(i64, i64)> = HashSet::new();
-            for &(_, rid, coder, code) in &resolved {
-                if code.is_some() {
-                    with_codes.insert((rid, coder));
-                }
-            }
-            for &(k, rid, coder, code) in &resolved {
-                let row = &rows[k];
-                if let Some(cid) = code {
-                    let p = params![
-                        rid,
-                        cid,
-                        coder,
-                        row.start.map(|v| v as i64),
-                        row.end.map(|v| v as i64),
-                        row.memo,
-                        now
-                    ];
-                    if insert.execute(p)? == 1 {
+                    let (start, end) = (row.start.map(|v| v as i64), row.end.map(|v| v as i64));
+                    if insert.execute(params![info.id, cid, coder_id, start, end, row.memo, now])?
+                        == 1
+                    {
                         out.codings_added += 1;
+                        added_lines.push(row.line);
                     } else {
-                        out.codings_already_present += 1;
-                        out.memos_updated += memo.execute(params![
-                            rid,
-                            cid,
-                            coder,
-                            row.start.map(|v| v as i64),
-                            row.end.map(|v| v as i64),
-                            row.memo
-                        ])?;
+                        let (id, memo): (i64, String) = existing
+                            .query_row(params![info.id, cid, coder_id, start, end], |r| {
+                                Ok((r.get(0)?, r.get(1)?))
+                            })?;
+                        if id >= first_new {
+                            let first = added_lines
+                                .get((id - first_new) as usize)
+                                .copied()
+                                .unwrap_or(0);
+                            if memo != row.memo {
+                                problems.add(format!(
+                                    "{at}: the same coding is at line {first} with another \
+                                     memo; keep one"
+                                ));
+                                continue;
+                            }
+                            duplicates += 1;
+                            if out.warnings.len() < 20 {
+                                out.warnings.push(format!(
+                                    "{at}: duplicate of line {first}; imported once"
+                                ));
+                            }
+                        } else {
+                            out.codings_already_present += 1;
+                            if !row.memo.is_empty() && memo != row.memo {
+                                set_memo.execute(params![id, row.memo])?;
+                                out.memos_updated += 1;
+                            }
+                        }
                     }
-                } else if with_codes.contains(&(rid, coder)) {
+                }
+                if code.is_none()
+                    && has_codings
+                        .query_row(params![info.id, coder_id], |_| Ok(()))
+                        .optional()?
+                        .is_some()
+                    && out.warnings.len() < 40
+                {
                     out.warnings.push(format!(
-                        "{file}:{}: an empty code for an answer this coder also coded; the \
-                         answer is marked reviewed either way",
-                        row.line
+                        "{at}: an empty code for an answer this coder also coded; the answer is \
+                         marked reviewed either way"
                     ));
                 }
-                out.reviews_added += review.execute(params![rid, coder, now])?;
+                out.reviews_added += review.execute(params![info.id, coder_id, now])?;
             }
+        }
+        if problems.count > 0 {
+            let more = problems.count - problems.list.len();
+            return Err(Error::input(format!(
+                "nothing was imported; fix these lines first:\n  {}{}",
+                problems.list.join("\n  "),
+                if more > 0 {
+                    format!("\n  ... and {more} more")
+                } else {
+                    String::new()
+                }
+            )));
+        }
+        if duplicates > out.warnings.len() {
+            out.warnings.push(format!(
+                "{file}: {} more duplicate lines imported once",
+                duplicates - out.warnings.len()
+            ));
         }
         super::log_event(
             &tx,
