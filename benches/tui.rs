@@ -128,7 +128,7 @@ fn write_survey(path: &Path) {
     };
     let orientations = ["CBT", "psychodynamic", "eclectic", "humanistic", "systemic"];
     for r in 0..RESPONDENTS {
-        let mut answer = |n: &mut dyn FnMut() -> u64| {
+        let answer = |n: &mut dyn FnMut() -> u64| {
             let len = 8 + (n() % 33) as usize;
             (0..len)
                 .map(|_| WORDS[(n() % WORDS.len() as u64) as usize])
@@ -211,6 +211,7 @@ fn scripted_session(path: &Path) {
         let mut slowest: Vec<(Duration, &str)> = Vec::new();
         // The counts worker runs beside the keys as in the real screen (and checkpoints there).
         let worker = Worker::spawn(path).unwrap();
+        let mut last_tick = Instant::now();
         for k in &keys {
             let t = Instant::now();
             press(&mut s, &mut term, k);
@@ -227,9 +228,14 @@ fn scripted_session(path: &Path) {
             while let Ok(Ok(c)) = worker.results.try_recv() {
                 update(&mut s, lacrima::tui::Action::Counts(c));
             }
+            // The screen's one-second tick.
+            if last_tick.elapsed() >= Duration::from_secs(1) {
+                worker.checkpoint();
+                last_tick = Instant::now();
+            }
         }
         drop(worker);
-        slowest.sort_by(|a, b| b.0.cmp(&a.0));
+        slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
         slowest.truncate(5);
         // Take back everything the session wrote, so the project stays as built.
         while s.store.can_undo(s.coder_id).unwrap() {

@@ -776,3 +776,49 @@ fn a_shortcut_another_code_has_is_refused_in_the_edit_form() {
     press(&mut s, "esc y");
     assert!(s.popup.is_none());
 }
+
+#[test]
+fn counts_kept_while_coding_agree_with_a_full_recount() {
+    let (_d, path) = demo();
+    let mut s = open(&path, "demo", 80, 24);
+    for filter in ["All answers", "Not yet reviewed", "With code"] {
+        menu_pick(&mut s, "f", filter);
+        if filter == "With code" {
+            type_text(&mut s, "rapport");
+            press(&mut s, "enter");
+        }
+        // Coding moves the counts on the screen's side, without asking the worker to recount.
+        let generation = s.counts_generation;
+        for key in ["1", "j", "5", "1", "j", "x", "j", "2", "2", "1"] {
+            if let Some(a) = lacrima::tui::action_for_key(&s, key_event(key)) {
+                lacrima::tui::update(&mut s, a);
+            }
+            if matches!(s.popup, Some(Popup::Confirm { .. })) {
+                lacrima::tui::update(&mut s, Action::Yes);
+            }
+        }
+        assert_eq!(s.counts_generation, generation, "no recount was needed");
+        let kept = s.counts.clone().unwrap();
+        lacrima::tui::refresh_counts_now(&mut s).unwrap();
+        let full = s.counts.clone().unwrap();
+        assert_eq!(
+            (kept.shown, kept.total, kept.reviewed),
+            (full.shown, full.total, full.reviewed),
+            "{filter}"
+        );
+        let used = |u: &std::collections::HashMap<i64, i64>| {
+            let mut v: Vec<(i64, i64)> = u
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(k, n)| (*k, *n))
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(used(&kept.usage), used(&full.usage), "{filter}");
+    }
+}
+
+fn key_event(spec: &str) -> crossterm::event::KeyEvent {
+    tui_support::key(spec)
+}

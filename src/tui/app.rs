@@ -160,6 +160,7 @@ fn event_loop(
                 // Everything is saved already; there is no one left to show anything to.
                 return Ok(());
             }
+            worker.checkpoint();
             let seen = state.data_version;
             update(state, Action::Tick);
             dirty |= state.data_version != seen;

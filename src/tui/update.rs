@@ -12,6 +12,16 @@ use ratatui_textarea::{TextArea, WrapMode};
 
 /// Rows fetched at a time, and the most the list keeps around the cursor.
 const PAGE: usize = 100;
+
+/// How many rows to fetch at a time. A regex search is filtered row by row outside SQLite, so
+/// a rare pattern would read far ahead for a full page: fetch a screenful instead.
+fn page_size(state: &State) -> usize {
+    if state.search.is_some() {
+        (state.areas().list_rows() + 1).clamp(10, PAGE)
+    } else {
+        PAGE
+    }
+}
 const MAX_ROWS: usize = 400;
 
 pub fn update(state: &mut State, action: Action) {
@@ -86,9 +96,10 @@ fn counts_changed(state: &mut State) {
 }
 
 fn load_first(state: &mut State) -> Result<()> {
-    let rows = state.store.answers_after(&state.query(), None, PAGE)?;
+    let page = page_size(state);
+    let rows = state.store.answers_after(&state.query(), None, page)?;
     state.list = ListWindow {
-        more_after: rows.len() == PAGE,
+        more_after: rows.len() == page,
         rows,
         ..Default::default()
     };
@@ -96,9 +107,10 @@ fn load_first(state: &mut State) -> Result<()> {
 }
 
 fn load_last(state: &mut State) -> Result<()> {
-    let rows = state.store.answers_before(&state.query(), None, PAGE)?;
+    let page = page_size(state);
+    let rows = state.store.answers_before(&state.query(), None, page)?;
     state.list = ListWindow {
-        more_before: rows.len() == PAGE,
+        more_before: rows.len() == page,
         cursor: rows.len().saturating_sub(1),
         rows,
         ..Default::default()
@@ -112,7 +124,8 @@ fn load_around(state: &mut State, id: i64) -> Result<()> {
     let q = state.query();
     let context = (state.areas().list_rows() / 3).max(1);
     let before = state.store.answers_before(&q, Some(id), context)?;
-    let from = state.store.answers_from(&q, id, PAGE)?;
+    let page = page_size(state);
+    let from = state.store.answers_from(&q, id, page)?;
     if from.is_empty() && before.is_empty() {
         state.list = ListWindow::default();
         return after_move(state);
@@ -122,7 +135,7 @@ fn load_around(state: &mut State, id: i64) -> Result<()> {
     } else {
         before.len()
     };
-    let more_after = from.len() == PAGE;
+    let more_after = from.len() == page;
     let more_before = before.len() == context;
     let mut rows = before;
     rows.extend(from);
@@ -149,6 +162,7 @@ fn move_cursor(state: &mut State, delta: isize) -> Result<()> {
     let before = state.list.current().map(|r| r.id);
     let mut remaining = delta.unsigned_abs();
     let q = state.query();
+    let page = page_size(state);
     while remaining > 0 {
         let l = &mut state.list;
         if delta > 0 {
@@ -157,9 +171,9 @@ fn move_cursor(state: &mut State, delta: isize) -> Result<()> {
                     break;
                 }
                 let last = l.rows.last().map(|r| r.id);
-                let more = state.store.answers_after(&q, last, PAGE)?;
+                let more = state.store.answers_after(&q, last, page)?;
                 let l = &mut state.list;
-                l.more_after = more.len() == PAGE;
+                l.more_after = more.len() == page;
                 if more.is_empty() {
                     break;
                 }
@@ -182,9 +196,9 @@ fn move_cursor(state: &mut State, delta: isize) -> Result<()> {
                     break;
                 }
                 let first = l.rows.first().map(|r| r.id);
-                let more = state.store.answers_before(&q, first, PAGE)?;
+                let more = state.store.answers_before(&q, first, page)?;
                 let l = &mut state.list;
-                l.more_before = more.len() == PAGE;
+                l.more_before = more.len() == page;
                 if more.is_empty() {
                     break;
                 }
@@ -283,7 +297,56 @@ fn refresh_answer(state: &mut State) -> Result<()> {
         }
     }
     ensure_cursor_visible(state);
-    counts_changed(state);
+    Ok(())
+}
+
+/// The review mark and the set of codes this coder has on the answer on screen.
+fn marks(state: &State) -> Option<(bool, Vec<i64>)> {
+    state.answer.as_ref().map(|a| {
+        let mut ids: Vec<i64> = a.detail.codings.iter().map(|c| c.code_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        (a.detail.reviewed, ids)
+    })
+}
+
+/// Whether an answer with these marks is in the list's filter (as far as marks decide it; a
+/// variable or a search does not change when the answer is coded).
+fn in_filter(filter: &AnswerFilter, (reviewed, codes): &(bool, Vec<i64>)) -> bool {
+    match filter {
+        AnswerFilter::NotReviewed => !reviewed,
+        AnswerFilter::Reviewed => *reviewed,
+        AnswerFilter::WithCode(c) => codes.contains(c),
+        AnswerFilter::WithoutCode(c) => !codes.contains(c),
+        AnswerFilter::All | AnswerFilter::Variable { .. } => true,
+    }
+}
+
+/// After this coder coded the answer on screen: re-read it and move the counts by what changed
+/// (one answer more reviewed, one more use of a code), so coding never makes the worker recount
+/// a million answers. When a recount is already under way the counts are asked for again.
+fn refresh_after_coding(state: &mut State) -> Result<()> {
+    let before = marks(state);
+    refresh_answer(state)?;
+    let after = marks(state);
+    let current = state
+        .counts
+        .as_ref()
+        .is_some_and(|c| c.generation == state.counts_generation);
+    let (Some(before), Some(after), true) = (before, after, current) else {
+        counts_changed(state);
+        return Ok(());
+    };
+    let shown = in_filter(&state.filter, &after) as i64 - in_filter(&state.filter, &before) as i64;
+    let c = state.counts.as_mut().expect("checked above");
+    c.reviewed += after.0 as i64 - before.0 as i64;
+    c.shown += shown;
+    for code in before.1.iter().chain(&after.1) {
+        let delta = after.1.contains(code) as i64 - before.1.contains(code) as i64;
+        if delta != 0 {
+            *c.usage.entry(*code).or_insert(0) += delta;
+        }
+    }
     Ok(())
 }
 
@@ -539,7 +602,7 @@ fn toggle(state: &mut State, code_id: i64, span: Option<(usize, usize)>) -> Resu
     if span.is_some() {
         state.text.anchor = None;
     }
-    refresh_answer(state)?;
+    refresh_after_coding(state)?;
     let what = if span.is_some() {
         "the segment"
     } else {
@@ -577,7 +640,7 @@ fn no_code(state: &mut State) -> Result<()> {
         return Ok(());
     }
     state.store.mark_no_code(state.coder_id, id)?;
-    refresh_answer(state)?;
+    refresh_after_coding(state)?;
     info(state, "marked as coded with no code · saved");
     Ok(())
 }
@@ -1545,7 +1608,7 @@ fn confirmed(state: &mut State, pending: Pending) -> Result<()> {
     match pending {
         Pending::NoCode(id) => {
             let n = state.store.mark_no_code(state.coder_id, id)?;
-            refresh_answer(state)?;
+            refresh_after_coding(state)?;
             info(
                 state,
                 format!("removed {n} coding(s); marked as coded with no code · saved"),

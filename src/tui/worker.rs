@@ -47,8 +47,15 @@ pub fn compute(store: &Store, req: &CountRequest) -> Result<Counts> {
     })
 }
 
+/// What the worker is asked to do.
+enum Job {
+    Counts(CountRequest),
+    /// Move the WAL into the database (the screen's own connection never does it inside a key).
+    Checkpoint,
+}
+
 pub struct Worker {
-    requests: Option<Sender<CountRequest>>,
+    requests: Option<Sender<Job>>,
     pub results: Receiver<std::result::Result<Counts, String>>,
     handle: Option<JoinHandle<()>>,
 }
@@ -57,22 +64,29 @@ impl Worker {
     /// Starts the worker on its own connection to the project.
     pub fn spawn(project: &Path) -> Result<Worker> {
         let store = Store::open(project)?;
-        let (req_tx, req_rx) = channel::<CountRequest>();
+        let (req_tx, req_rx) = channel::<Job>();
         let (res_tx, res_rx) = channel();
         let handle = std::thread::Builder::new()
             .name("lacrima-counts".into())
             .spawn(move || {
-                while let Ok(mut req) = req_rx.recv() {
-                    // Only the latest request matters: skip those that queued up meanwhile.
-                    while let Ok(newer) = req_rx.try_recv() {
-                        req = newer;
+                while let Ok(job) = req_rx.recv() {
+                    // Only the latest count request matters: skip those that queued up meanwhile.
+                    let mut counts = None;
+                    let mut checkpoint = false;
+                    for job in std::iter::once(job).chain(req_rx.try_iter()) {
+                        match job {
+                            Job::Counts(r) => counts = Some(r),
+                            Job::Checkpoint => checkpoint = true,
+                        }
                     }
-                    let out = compute(&store, &req).map_err(|e| e.to_string());
-                    // Counts are asked for after each change: a good moment to move the WAL
-                    // into the database, off the thread that handles keys.
-                    let _ = store.checkpoint_passive();
-                    if res_tx.send(out).is_err() {
-                        break;
+                    if let Some(req) = counts {
+                        let out = compute(&store, &req).map_err(|e| e.to_string());
+                        if res_tx.send(out).is_err() {
+                            break;
+                        }
+                    }
+                    if checkpoint {
+                        let _ = store.checkpoint_passive();
                     }
                 }
             })
@@ -86,7 +100,14 @@ impl Worker {
 
     pub fn request(&self, req: CountRequest) {
         if let Some(tx) = &self.requests {
-            let _ = tx.send(req);
+            let _ = tx.send(Job::Counts(req));
+        }
+    }
+
+    /// Asks for a WAL checkpoint; cheap when there is nothing to copy.
+    pub fn checkpoint(&self) {
+        if let Some(tx) = &self.requests {
+            let _ = tx.send(Job::Checkpoint);
         }
     }
 }
