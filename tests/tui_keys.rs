@@ -315,8 +315,18 @@ fn shift_arrows_h_l_0_dollar_and_b_move_and_grow_the_selection() {
     assert_eq!(s.text.cursor, 5);
     press(&mut s, "shift-right shift-right");
     assert_eq!(s.selection(), Some((5, 7)));
+    assert_eq!(s.selection_span(), Some((5, 8)));
     press(&mut s, "esc");
     assert_eq!(s.selection(), None);
+    // A selection that starts on the space before a word is stored from the word on.
+    press(&mut s, "0 l l l l v w");
+    assert_eq!(s.selection(), Some((4, 11)));
+    assert_eq!(
+        s.selection_span(),
+        Some((5, 12)),
+        "\"started\" without the space"
+    );
+    press(&mut s, "esc l");
     press(&mut s, "$");
     let end_of_line = s.text.cursor;
     assert!(end_of_line > 20);

@@ -411,14 +411,24 @@ impl State {
         Some((a.min(self.text.cursor), a.max(self.text.cursor)))
     }
 
-    /// The selection in code points, as stored.
+    /// The selection in code points, as stored. Spaces and line breaks at its edges are left
+    /// out, so a segment grown by words from a space starts at the word.
     pub fn selection_span(&self) -> Option<(usize, usize)> {
-        let (a, b) = self.selection()?;
+        let (mut a, mut b) = self.selection()?;
         let ans = self.answer.as_ref()?;
-        if ans.graphemes.is_empty() {
+        let gs = &ans.graphemes;
+        if gs.is_empty() {
             return None;
         }
-        Some(text::cp_span(&ans.graphemes, &ans.detail.text, a, b))
+        if (a..=b).any(|i| gs.get(i).is_some_and(|g| !g.is_space)) {
+            while gs.get(a).is_some_and(|g| g.is_space) {
+                a += 1;
+            }
+            while b > a && gs.get(b).is_some_and(|g| g.is_space) {
+                b -= 1;
+            }
+        }
+        Some(text::cp_span(gs, &ans.detail.text, a, b))
     }
 
     /// Describes the filter for the status line.
