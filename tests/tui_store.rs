@@ -154,7 +154,7 @@ fn pages_forwards_and_backwards_match_one_query_under_every_filter() {
 #[test]
 fn a_rare_regex_pages_correctly_across_chunks() {
     let (_d, path) = project();
-    let mut store = Store::open(&path).unwrap();
+    let store = Store::open(&path).unwrap();
     let me = store.coder_id("me").unwrap();
     let q = AnswerQuery {
         coder_id: me,
