@@ -832,3 +832,30 @@ fn counts_kept_while_coding_agree_with_a_full_recount() {
 fn key_event(spec: &str) -> crossterm::event::KeyEvent {
     tui_support::key(spec)
 }
+
+#[test]
+fn a_project_without_answers_says_to_import_a_survey_and_keys_do_no_harm() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("empty.db");
+    drop(lacrima::store::Store::create(&path).unwrap());
+    let mut s = open(&path, "demo", 80, 24);
+    assert!(s.answer.is_none());
+    let text = screen(&s).join("\n");
+    assert!(
+        text.contains("This project has no answers") && text.contains("import a survey"),
+        "{text}"
+    );
+    press(&mut s, "j k n g G 1 x m v c u");
+    assert!(s.popup.is_none());
+    assert!(s.message.is_some());
+    // v moved the focus to the text; Tab goes on to the codebook.
+    assert_eq!(s.focus, Focus::Text);
+    press(&mut s, "tab a");
+    type_text(&mut s, "first-code");
+    press(&mut s, "enter");
+    assert_eq!(
+        s.codes.len(),
+        1,
+        "the codebook can be built before the survey arrives"
+    );
+}

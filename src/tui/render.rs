@@ -144,7 +144,11 @@ fn render_list(frame: &mut Frame<'_>, p: &Painter<'_>, area: Rect) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if s.list.rows.is_empty() {
-        let msg = "No answers match. f changes the filter; / with an empty line clears a search.";
+        let msg = if s.counts.as_ref().is_some_and(|c| c.total == 0) && !s.include_empty {
+            "This project has no answers to code yet: import a survey first (lacrima import FILE)."
+        } else {
+            "No answers match. f changes the filter; / with an empty line clears a search."
+        };
         frame.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), inner);
         return;
     }
