@@ -350,3 +350,47 @@ fn closing_the_terminal_ends_lacrima_instead_of_leaving_it_spinning() {
         ["T0001 consequence_client rapport-deepened - -"]
     );
 }
+
+#[test]
+fn two_coders_in_two_terminals_share_one_project_file() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo_project(dir.path());
+    let keys = dir.path().join("no-keys.toml");
+    let as_coder = |coder: &str| {
+        format!(
+            "env LACRIMA_KEYS='{}' '{BIN}' -p '{}' code --coder {coder}",
+            keys.display(),
+            path.display()
+        )
+    };
+    let a = Tmux::start("two-a", 100, 30, &as_coder("demo"));
+    let b = Tmux::start("two-b", 100, 30, &as_coder("carla"));
+    a.wait_text("reviewed 0 of");
+    b.wait_text("reviewed 0 of");
+    // Both code the same answer at once.
+    a.keys(&["1"]);
+    b.keys(&["2"]);
+    a.wait_text("applied rapport-deepened");
+    b.wait_text("applied felt-cared-for");
+    // carla adds a code (beside the selected group's codes, so under "relationship"); demo's
+    // codebook shows it within a tick.
+    b.keys(&["Tab", "Tab", "a"]);
+    b.wait_text("Add a code");
+    b.keys(&["shared-tears", "Enter"]);
+    b.wait_text("added the code shared-tears");
+    a.keys(&["Tab", "Tab"]);
+    a.wait_text("shared-tears");
+    a.keys(&["q"]);
+    b.keys(&["q"]);
+    assert_eq!(
+        codings_of(&path, "demo"),
+        ["T0001 consequence_client rapport-deepened - -"]
+    );
+    assert_eq!(
+        codings_of(&path, "carla"),
+        ["T0001 consequence_client felt-cared-for - -"]
+    );
+}
