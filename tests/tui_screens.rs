@@ -199,3 +199,16 @@ fn colours_that_carry_meaning() {
         .count();
     assert!(list_hits >= 5);
 }
+
+#[test]
+fn screen_no_code_confirmation() {
+    snapshot("no_code_confirm", |s| press(s, "1 5 x"));
+}
+
+#[test]
+fn screen_levels_of_a_variable_to_filter_by() {
+    snapshot("levels_menu", |s| {
+        menu_pick(s, "f", "By a variable");
+        menu_pick(s, "", "orientation");
+    });
+}

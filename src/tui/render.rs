@@ -21,6 +21,8 @@ pub const FOCUS: Color = Color::Yellow;
 pub const MATCH_BG: Color = Color::Yellow;
 pub const ERROR_BG: Color = Color::Red;
 
+const MENU_KEYS: &str = "j/k choose · Enter ok · Esc close";
+
 /// `#RRGGBB` as a terminal colour.
 pub fn code_color(code: &CodeRecord) -> Option<Color> {
     let c = code.color.as_deref()?.strip_prefix('#')?;
@@ -978,13 +980,14 @@ fn render_popup(frame: &mut Frame<'_>, p: &Painter<'_>, popup: &Popup) {
             items,
             selected,
         } => {
+            // Wide enough for the longest item, the title and the keys line.
             let w = items
                 .iter()
-                .map(|i| i.label.width())
+                .map(|i| i.label.width() + 2)
+                .chain([title.width() + 2, MENU_KEYS.width()])
                 .max()
-                .unwrap_or(10)
-                .max(title.width()) as u16
-                + 8;
+                .unwrap_or(10) as u16
+                + 4;
             let h = items.len() as u16 + 3;
             let area = centered(full, w, h.min(full.height));
             frame.render_widget(Clear, area);
@@ -1011,7 +1014,7 @@ fn render_popup(frame: &mut Frame<'_>, p: &Painter<'_>, popup: &Popup) {
                     }
                 })
                 .collect();
-            lines.push(hint_line("j/k choose · Enter ok · Esc close"));
+            lines.push(hint_line(MENU_KEYS));
             frame.render_widget(Paragraph::new(lines), inner);
         }
         Popup::Confirm { question, .. } => {
