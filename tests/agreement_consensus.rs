@@ -438,3 +438,376 @@ fn bad_consensus_requests_say_what_exists() {
     s.stdout(&["consensus", "--from", "ana,ben"]);
     assert_eq!(dump(&s.project()), before);
 }
+
+/// A team that used `lacrima assign`: ana and ben double-coded two answers, and each alone
+/// coded two others.
+/// - D1: both A (whole answer)               -> agreed: A
+/// - D2: ana B; ben C                         -> a disagreement, left to review
+/// - S1: ana only: A [4,10) with a memo, B    -> copied from ana
+/// - S2: ana only, nothing applies            -> copied from ana: reviewed, no code
+/// - S3: ben only: C whole, A [0,3)           -> copied from ben
+/// - S4: ben only, nothing applies            -> copied from ben: reviewed, no code
+/// - X1: nobody                               -> not in the consensus
+fn split_project() -> Scratch {
+    let s = Scratch::new();
+    let mut survey = String::from("id,group,answer\n");
+    for (r, g) in [
+        ("D1", "a"),
+        ("D2", "b"),
+        ("S1", "a"),
+        ("S2", "b"),
+        ("S3", "a"),
+        ("S4", "b"),
+        ("X1", "a"),
+    ] {
+        survey.push_str(&format!(
+            "{r},{g},She said the sessions made her feel less alone at night.\n"
+        ));
+    }
+    s.write("survey.csv", survey);
+    s.write("codebook.csv", "name,parent\nA,\nB,\nC,\n");
+    s.write(
+        "codings.csv",
+        "respondent,question,coder,code,start,end,memo\n\
+         D1,answer,ana,A,,,\nD1,answer,ben,A,,,\n\
+         D2,answer,ana,B,,,\nD2,answer,ben,C,,,\n\
+         S1,answer,ana,A,4,10,she is quoting her mother\nS1,answer,ana,B,,,\n\
+         S2,answer,ana,,,,\n\
+         S3,answer,ben,C,,,\nS3,answer,ben,A,0,3,\n\
+         S4,answer,ben,,,,\n",
+    );
+    s.lacrima(&["import", "survey.csv", "--id", "id", "--open", "answer"])
+        .assert()
+        .success();
+    s.lacrima(&["codebook", "import", "codebook.csv"])
+        .assert()
+        .success();
+    s.lacrima(&["codings", "import", "codings.csv"])
+        .assert()
+        .success();
+    s
+}
+
+/// Response id of a respondent's answer.
+fn response_of(s: &Scratch, ext_id: &str) -> i64 {
+    query_one(
+        &s.project(),
+        &format!(
+            "SELECT s.id FROM responses s JOIN respondents r ON r.id = s.respondent_id
+             WHERE r.ext_id = '{ext_id}'"
+        ),
+    )
+}
+
+/// The respondents the consensus coder has marked as reviewed.
+fn consensus_reviewed(s: &Scratch) -> BTreeSet<String> {
+    let conn = rusqlite::Connection::open(s.project()).unwrap();
+    let mut st = conn
+        .prepare(
+            "SELECT r.ext_id FROM reviews v JOIN coders d ON d.id = v.coder_id
+             JOIN responses s ON s.id = v.response_id JOIN respondents r ON r.id = s.respondent_id
+             WHERE d.name = 'consensus'",
+        )
+        .unwrap();
+    st.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
+#[test]
+fn single_coded_answers_are_copied_so_the_consensus_holds_every_answer() {
+    let s = split_project();
+    // ana's memo on S1 travels with her coding.
+    let conn = rusqlite::Connection::open(s.project()).unwrap();
+    conn.execute(
+        "INSERT INTO memos (coder_id, response_id, code_id, text, updated_at)
+         SELECT id, ?1, NULL, 'ask about the mother', '2026-01-01T00:00:00Z'
+         FROM coders WHERE name = 'ana'",
+        [response_of(&s, "S1")],
+    )
+    .unwrap();
+    drop(conn);
+
+    // Without --single, the summary says what is left out and how to copy it.
+    let status = s.stdout(&["consensus", "--from", "ana,ben"]);
+    assert!(
+        status.contains(
+            "4 answers rated by one of them only are not in the consensus yet; copy them with: \
+             lacrima consensus --from ana,ben --single"
+        ),
+        "{status}"
+    );
+    let status: Value =
+        serde_json::from_str(&s.stdout(&["consensus", "--from", "ana,ben", "--format", "json"]))
+            .unwrap();
+    assert_eq!(status["single_pending"], 4);
+
+    let out: Value = serde_json::from_str(&s.stdout(&[
+        "consensus",
+        "--from",
+        "ana,ben",
+        "--agreed",
+        "--single",
+        "--coder",
+        "maria",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(out["answers_compared"], 2);
+    assert_eq!(out["answers_single"], 4);
+    assert_eq!(out["codings_added"], 1, "A on D1");
+    assert_eq!(out["single_copied"], 4);
+    assert_eq!(out["single_codings_added"], 4);
+    assert_eq!(
+        out["single_copied_from"],
+        serde_json::json!([
+            {"coder": "ana", "answers": 2, "codings": 2},
+            {"coder": "ben", "answers": 2, "codings": 2}
+        ])
+    );
+    assert_eq!(out["single_pending"], 0);
+    assert_eq!(out["disagreements"], 2, "B and C on D2");
+    assert_eq!(out["answers_to_settle"], 1, "D2");
+
+    assert_eq!(
+        consensus_codings(&s),
+        set(&[
+            "D1 A",
+            "S1 A 4-10",
+            "S1 B",
+            "S2 (no code)",
+            "S3 A 0-3",
+            "S3 C",
+            "S4 (no code)"
+        ]),
+        "nothing on D2, the disagreement"
+    );
+    assert_eq!(consensus_reviewed(&s), set(&["D1", "S1", "S2", "S3", "S4"]));
+    let memo: String = query_one(
+        &s.project(),
+        "SELECT k.memo FROM codings k JOIN coders d ON d.id = k.coder_id
+         WHERE d.name = 'consensus' AND k.start = 4",
+    );
+    assert_eq!(memo, "she is quoting her mother");
+    let memo: String = query_one(
+        &s.project(),
+        "SELECT m.text FROM memos m JOIN coders d ON d.id = m.coder_id
+         WHERE d.name = 'consensus'",
+    );
+    assert_eq!(memo, "ask about the mother");
+
+    // Each copy is one event naming who ran it and from which coder, with both versions.
+    let events: i64 = query_one(
+        &s.project(),
+        "SELECT count(*) FROM events WHERE action = 'consensus.single'",
+    );
+    assert_eq!(events, 4);
+    let event: String = query_one(
+        &s.project(),
+        &format!(
+            "SELECT after FROM events WHERE action = 'consensus.single'
+             AND json_extract(after, '$.response_id') = {}",
+            response_of(&s, "S3")
+        ),
+    );
+    let event: Value = serde_json::from_str(&event).unwrap();
+    assert_eq!(event["decided_by"], "maria");
+    assert_eq!(event["adopted_from"], "ben");
+    assert_eq!(event["from"]["ana"], Value::Null, "ana did not code S3");
+    assert_eq!(event["from"]["ben"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        event["rows"].as_array().unwrap().len(),
+        3,
+        "two codings, one mark"
+    );
+    let event: String = query_one(
+        &s.project(),
+        &format!(
+            "SELECT after FROM events WHERE action = 'consensus.single'
+             AND json_extract(after, '$.response_id') = {}",
+            response_of(&s, "S1")
+        ),
+    );
+    let rows = serde_json::from_str::<Value>(&event).unwrap()["rows"].clone();
+    assert!(
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["table"] == "memos" && r["row"]["text"] == "ask about the mother"),
+        "{rows}"
+    );
+    let adopted: i64 = query_one(
+        &s.project(),
+        "SELECT count(*) FROM consensus_decisions WHERE decision = 'adopted'
+         AND decided_by = 'maria' AND event_id IS NOT NULL",
+    );
+    assert_eq!(adopted, 4, "A and B on S1, A and C on S3");
+
+    // Running it again adds nothing.
+    let before = dump(&s.project());
+    let out = s.stdout(&["consensus", "--from", "ana,ben", "--agreed", "--single"]);
+    assert!(
+        out.contains(
+            "single:    copied 0 answers rated by one coder only (0 codings); \
+             4 already in the consensus, left as they were"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "remaining: 2 disagreements on 1 answer \
+             (settle them with: lacrima review --coders ana,ben --coder NAME)\n"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("complete:"), "{out}");
+    assert_eq!(dump(&s.project()), before);
+
+    // Analysis and the coded dataset default to the consensus, single-coded answers included.
+    let analysis: Value =
+        serde_json::from_str(&s.stdout(&["analyze", "--format", "json"])).unwrap();
+    assert_eq!(analysis["coder"], "consensus");
+    assert_eq!(analysis["respondents_rated"], 5, "D1 and S1-S4");
+    let csv = s.stdout(&["export", "dataset"]);
+    let mut rdr = csv::Reader::from_reader(csv.as_bytes());
+    let header = rdr.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    let cells = |id: &str| -> String {
+        let r = rows.iter().find(|r| &r[0] == id).unwrap();
+        format!(
+            "{}{}{}",
+            &r[col("answer_a")],
+            &r[col("answer_b")],
+            &r[col("answer_c")]
+        )
+    };
+    assert_eq!(cells("D1"), "100");
+    assert_eq!(cells("S1"), "110");
+    assert_eq!(cells("S2"), "000");
+    assert_eq!(cells("S3"), "101");
+    assert_eq!(cells("S4"), "000");
+    assert_eq!(cells("D2"), "", "not settled yet");
+    assert_eq!(cells("X1"), "", "nobody coded it");
+
+    // Once the disagreement is settled, the consensus is complete.
+    let mut store = Store::open(&s.project()).unwrap();
+    let coder = |n: &str| -> i64 {
+        query_one(
+            &s.project(),
+            &format!("SELECT id FROM coders WHERE name = '{n}'"),
+        )
+    };
+    let code = |n: &str| -> i64 {
+        query_one(
+            &s.project(),
+            &format!("SELECT id FROM codes WHERE name = '{n}'"),
+        )
+    };
+    let from = [
+        (coder("ana"), "ana".to_string()),
+        (coder("ben"), "ben".to_string()),
+    ];
+    let d2 = response_of(&s, "D2");
+    for (c, choice) in [("B", Adopt::Coder(coder("ana"))), ("C", Adopt::None)] {
+        store
+            .adopt_into_consensus(
+                (coder("consensus"), "consensus"),
+                &from,
+                d2,
+                code(c),
+                choice,
+                Some("maria"),
+            )
+            .unwrap();
+    }
+    drop(store);
+    let out = s.stdout(&["consensus", "--from", "ana,ben", "--agreed", "--single"]);
+    assert!(
+        out.contains("complete:  the consensus holds the final coding of all 6 answers"),
+        "{out}"
+    );
+}
+
+#[test]
+fn single_coded_answers_the_consensus_decided_are_left_alone() {
+    let s = split_project();
+    let out = s.stdout(&["consensus", "--from", "ana,ben", "--agreed"]);
+    assert!(
+        out.contains(
+            "remaining: 2 disagreements on 1 answer (settle them with: lacrima review --coders \
+             ana,ben --coder NAME; copy the 4 answers rated by one coder only with: lacrima \
+             consensus --from ana,ben --single)"
+        ),
+        "{out}"
+    );
+    // S3 is coded by hand as the consensus coder before anything is copied.
+    s.write(
+        "by_hand.csv",
+        "respondent,question,coder,code,start,end,memo\nS3,answer,consensus,B,5,9,mine\n",
+    );
+    s.lacrima(&["codings", "import", "by_hand.csv"])
+        .assert()
+        .success();
+    let out = s.stdout(&["consensus", "--from", "ana,ben", "--single"]);
+    assert!(
+        out.starts_with(
+            "Consensus \"consensus\" from ana and ben: 2 answers rated by all of them were \
+             compared, 4 rated by one of them only.\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "single:    copied 3 answers rated by one coder only: 2 from ana and 1 from ben \
+             (2 codings); 1 already in the consensus, left as it was"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("settled:"), "{out}");
+    assert_eq!(
+        consensus_codings(&s),
+        set(&[
+            "D1 A",
+            "S1 A 4-10",
+            "S1 B",
+            "S2 (no code)",
+            "S3 B 5-9",
+            "S4 (no code)"
+        ]),
+        "S3 as coded by hand, not ben's version"
+    );
+    let memo: String = query_one(
+        &s.project(),
+        "SELECT k.memo FROM codings k JOIN coders d ON d.id = k.coder_id
+         WHERE d.name = 'consensus' AND k.start = 5",
+    );
+    assert_eq!(memo, "mine");
+    let decisions: i64 = query_one(
+        &s.project(),
+        &format!(
+            "SELECT count(*) FROM consensus_decisions WHERE response_id = {}",
+            response_of(&s, "S3")
+        ),
+    );
+    assert_eq!(decisions, 0);
+
+    // Running both again changes nothing: S3 stays as it was.
+    let before = dump(&s.project());
+    let out: Value = serde_json::from_str(&s.stdout(&[
+        "consensus",
+        "--from",
+        "ana,ben",
+        "--agreed",
+        "--single",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(out["codings_added"], 0);
+    assert_eq!(out["single_copied"], 0);
+    assert_eq!(out["single_kept"], 4);
+    assert_eq!(dump(&s.project()), before);
+}

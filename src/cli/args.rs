@@ -62,7 +62,8 @@ pub enum Command {
     Agreement(super::agreement::AgreementArgs),
     /// Plan who codes what: a reproducible reliability sample for every coder, the rest split.
     Assign(super::assign::AssignArgs),
-    /// Build the consensus coding: pre-fill what the coders agree on, report what is left.
+    /// Build the consensus coding: pre-fill what the coders agree on, copy what one coder alone
+    /// coded, report what is left.
     Consensus(super::consensus::ConsensusArgs),
     /// Settle the coders' disagreements into the consensus, on the terminal screen.
     Review(super::review::ReviewArgs),

@@ -1,5 +1,5 @@
-//! `lacrima consensus`: the consensus coding, pre-filled where the coders agree, and a report of
-//! what is left to review.
+//! `lacrima consensus`: the consensus coding, pre-filled where the coders agree and copied where
+//! one coder alone coded an answer, and a report of what is left to review.
 
 use super::agreement::{and_list, coder_list, named_coders, question_id};
 use super::table;
@@ -17,9 +17,16 @@ pub struct ConsensusArgs {
     #[arg(long, required = true)]
     pub from: Vec<String>,
     /// Pre-fill the consensus wherever every coder named rated the answer and applied a code.
-    /// Without it, only report what is settled and what is left to review.
+    /// Without --agreed or --single, only report what is settled and what is left to review.
     #[arg(long)]
     pub agreed: bool,
+    /// Copy into the consensus every answer that only one of the coders named rated (the
+    /// answers `lacrima assign` gave to one coder): that coder's codings and memos, and the
+    /// consensus review mark, also where the coder applied no code. Answers the consensus has
+    /// already decided, coded or reviewed are left as they are. With --agreed, the consensus
+    /// ends up holding the coding of every answer, once the disagreements are settled.
+    #[arg(long)]
+    pub single: bool,
     /// The consensus coder (created and marked as consensus on first use).
     #[arg(long = "as", default_value = "consensus")]
     pub as_name: String,
@@ -43,6 +50,9 @@ struct ConsensusStatus {
     settled: u64,
     open: u64,
     answers_with_open: u64,
+    /// Answers only one of the coders rated that are not in the consensus yet (`--single`
+    /// copies them).
+    single_pending: u64,
     codes: Vec<CodeStatus>,
 }
 
@@ -79,12 +89,19 @@ pub fn consensus(project: &Path, a: &ConsensusArgs) -> Result<()> {
             a.as_name
         )));
     }
-    if !a.agreed {
+    if !a.agreed && !a.single {
         return status(&store, &all, &from, question, a);
     }
     let decided_by = a.coder.as_deref().map(str::trim).filter(|c| !c.is_empty());
     let (id, _) = store.consensus_coder(&a.as_name)?;
-    let mut s = store.prefill_agreed((id, &a.as_name), &from, question, decided_by)?;
+    let mut s = store.prefill_consensus(
+        (id, &a.as_name),
+        &from,
+        question,
+        decided_by,
+        a.agreed,
+        a.single,
+    )?;
     s.question = a.question.clone();
     match a.format {
         ReportFormat::Json => stdout_line(&json(&s)?),
@@ -104,8 +121,23 @@ pub fn consensus(project: &Path, a: &ConsensusArgs) -> Result<()> {
                 "answers_with_disagreements",
                 s.answers_with_disagreements.to_string(),
             ),
+            ("answers_rated", s.answers_rated.to_string()),
+            ("answers_single", s.answers_single.to_string()),
+            ("single_copied", s.single_copied.to_string()),
+            ("single_codings_added", s.single_codings_added.to_string()),
+            (
+                "single_copied_from",
+                s.single_copied_from
+                    .iter()
+                    .map(|c| format!("{}={}", c.coder, c.answers))
+                    .collect::<Vec<_>>()
+                    .join(";"),
+            ),
+            ("single_kept", s.single_kept.to_string()),
+            ("single_pending", s.single_pending.to_string()),
+            ("answers_to_settle", s.answers_to_settle.to_string()),
         ]),
-        ReportFormat::Table => stdout_line(&agreed_text(&s)),
+        ReportFormat::Table => stdout_line(&summary_text(&s, a.agreed, a.single)),
     }
 }
 
@@ -166,6 +198,8 @@ fn status(
         })
         .collect();
     let (settled, total) = index.progress();
+    let single_pending =
+        store.single_coded_pending(existing.map_or(0, |c| c.id), from, question)?;
     let st = ConsensusStatus {
         consensus: a.as_name.clone(),
         from: from.iter().map(|f| f.1.clone()).collect(),
@@ -174,6 +208,7 @@ fn status(
         settled: settled as u64,
         open: (total - settled) as u64,
         answers_with_open: open_answers.len() as u64,
+        single_pending,
         codes,
     };
     match a.format {
@@ -237,6 +272,16 @@ fn status(
                     st.from.join(",")
                 ));
             }
+            if st.single_pending > 0 {
+                s.push_str(&format!(
+                    "{}{} rated by one of them only {} not in the consensus yet; copy them \
+                     with: lacrima consensus --from {} --single\n",
+                    if st.open > 0 { "" } else { "\n" },
+                    answers(st.single_pending),
+                    if st.single_pending == 1 { "is" } else { "are" },
+                    st.from.join(",")
+                ));
+            }
             stdout_line(&s)
         }
     }
@@ -247,47 +292,107 @@ fn answers(n: u64) -> String {
     format!("{n} answer{}", if n == 1 { "" } else { "s" })
 }
 
-fn agreed_text(s: &AgreedSummary) -> String {
+/// "4 answers rated by one coder only" and the command that copies them.
+fn single_hint(s: &AgreedSummary) -> String {
+    format!(
+        "copy the {} rated by one coder only with: lacrima consensus --from {} --single",
+        answers(s.single_pending),
+        s.from.join(",")
+    )
+}
+
+fn summary_text(s: &AgreedSummary, agreed: bool, single: bool) -> String {
     let from = and_list(&s.from);
     let mut out = format!(
-        "Consensus {:?} from {from}: {} answers rated by all of them were compared{}.\n",
+        "Consensus {:?} from {from}: {} answers rated by all of them were compared{}{}.\n",
         s.consensus,
         s.answers_compared,
         match &s.question {
             Some(q) => format!(" (question {q})"),
             None => String::new(),
-        }
-    );
-    out.push_str(&format!(
-        "  settled:   {} answers have no disagreement left; this run added {} agreed codings \
-         and wrote to {} answers\n",
-        s.answers_settled, s.codings_added, s.answers_prefilled
-    ));
-    if s.decisions_kept > 0 || s.answers_kept > 0 {
-        out.push_str(&format!(
-            "  kept:      {} earlier decisions and {} edited by hand, left as they were\n",
-            s.decisions_kept,
-            answers(s.answers_kept)
-        ));
-    }
-    if s.answers_not_compared > 0 {
-        out.push_str(&format!(
-            "  left out:  {} answers not rated by all of {from}\n",
-            s.answers_not_compared
-        ));
-    }
-    out.push_str(&format!(
-        "  remaining: {} disagreements on {} answers{}\n",
-        s.disagreements,
-        s.answers_with_disagreements,
-        if s.disagreements > 0 {
-            format!(
-                " (settle them with: lacrima review --coders {} --coder NAME)",
-                s.from.join(",")
-            )
+        },
+        if s.answers_single > 0 {
+            format!(", {} rated by one of them only", s.answers_single)
         } else {
             String::new()
         }
+    );
+    if agreed {
+        out.push_str(&format!(
+            "  settled:   {} answers have no disagreement left; this run added {} agreed codings \
+             and wrote to {} answers\n",
+            s.answers_settled, s.codings_added, s.answers_prefilled
+        ));
+        if s.decisions_kept > 0 || s.answers_kept > 0 {
+            out.push_str(&format!(
+                "  kept:      {} earlier decisions and {} edited by hand, left as they were\n",
+                s.decisions_kept,
+                answers(s.answers_kept)
+            ));
+        }
+    }
+    if single {
+        let by_coder: Vec<String> = s
+            .single_copied_from
+            .iter()
+            .filter(|c| c.answers > 0)
+            .map(|c| format!("{} from {}", c.answers, c.coder))
+            .collect();
+        out.push_str(&format!(
+            "  single:    copied {} rated by one coder only{} ({} codings)",
+            answers(s.single_copied),
+            if by_coder.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", and_list(&by_coder))
+            },
+            s.single_codings_added
+        ));
+        if s.single_kept > 0 {
+            out.push_str(&format!(
+                "; {} already in the consensus, left as {}",
+                s.single_kept,
+                if s.single_kept == 1 {
+                    "it was"
+                } else {
+                    "they were"
+                }
+            ));
+        }
+        out.push('\n');
+    }
+    let partial = s.answers_not_compared - s.answers_single;
+    if partial > 0 {
+        out.push_str(&format!(
+            "  left out:  {} rated by some but not all of {from}\n",
+            answers(partial)
+        ));
+    }
+    let mut hints = Vec::new();
+    if s.disagreements > 0 {
+        hints.push(format!(
+            "settle them with: lacrima review --coders {} --coder NAME",
+            s.from.join(",")
+        ));
+    }
+    if s.single_pending > 0 {
+        hints.push(single_hint(s));
+    }
+    out.push_str(&format!(
+        "  remaining: {} disagreements on {}{}\n",
+        s.disagreements,
+        answers(s.answers_with_disagreements),
+        if hints.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", hints.join("; "))
+        }
     ));
+    if s.answers_to_settle == 0 && s.answers_rated > 0 {
+        out.push_str(&format!(
+            "  complete:  the consensus holds the final coding of all {} rated by any of them\n",
+            answers(s.answers_rated)
+        ));
+    }
     out
 }

@@ -13,8 +13,14 @@
 //! consensus coding is kept as it is, and an answer the consensus coder reviewed without any
 //! recorded decision (edited in the coding screen) is left alone entirely.
 //!
-//! Each decision is one event (`consensus.agreed` per answer, `consensus.decide` per answer and
-//! code) that records the rows written, every compared coder's version, and who decided.
+//! Answers only one of the compared coders rated (outside the reliability sample of a work plan)
+//! have nothing to compare: `lacrima consensus --single` copies that coder's coding into the
+//! consensus, recording each copied code as a decision adopted from that coder, so that the
+//! consensus holds the final coding of every answer.
+//!
+//! Each decision is one event (`consensus.agreed` and `consensus.single` per answer,
+//! `consensus.decide` per answer and code) that records the rows written, every compared coder's
+//! version, and who decided.
 
 use super::agreement_data::reviews_pass_sql;
 use super::{Store, coder_id_in, log_event};
@@ -81,7 +87,7 @@ pub struct Decision {
     pub decided_at: String,
 }
 
-/// The outcome of `lacrima consensus --agreed`.
+/// The outcome of `lacrima consensus --agreed` and `--single`.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct AgreedSummary {
     pub consensus: String,
@@ -93,9 +99,9 @@ pub struct AgreedSummary {
     pub answers_not_compared: u64,
     /// Compared answers with no disagreement left open (settled before or now).
     pub answers_settled: u64,
-    /// Answers this run wrote to (codings or the review mark).
+    /// Answers this run wrote agreed codings or the review mark to.
     pub answers_prefilled: u64,
-    /// Consensus codings this run added.
+    /// Agreed consensus codings this run added.
     pub codings_added: u64,
     /// Agreed (answer, code) pairs left as they were because a decision existed.
     pub decisions_kept: u64,
@@ -105,6 +111,34 @@ pub struct AgreedSummary {
     pub disagreements: u64,
     /// Answers with at least one open disagreement.
     pub answers_with_disagreements: u64,
+    /// Answers some of them rated.
+    pub answers_rated: u64,
+    /// Answers exactly one of them rated (a part of `answers_not_compared`).
+    pub answers_single: u64,
+    /// Single-coded answers this run copied into the consensus (`--single`).
+    pub single_copied: u64,
+    /// Codings this run copied from single coders.
+    pub single_codings_added: u64,
+    /// Per coder in `from` (in that order): single-coded answers and codings copied.
+    pub single_copied_from: Vec<SingleCopied>,
+    /// Single-coded answers the consensus had already decided (copied before, or coded by
+    /// hand), left as they were.
+    pub single_kept: u64,
+    /// Single-coded answers not in the consensus yet (run with `--single` to copy them).
+    pub single_pending: u64,
+    /// Answers some of them rated whose final coding the consensus does not hold yet (after
+    /// this run): answers with open disagreements, and answers the consensus has not rated.
+    pub answers_to_settle: u64,
+}
+
+/// What `--single` copied from one coder.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SingleCopied {
+    pub coder: String,
+    /// Answers copied.
+    pub answers: u64,
+    /// Codings copied.
+    pub codings: u64,
 }
 
 /// One entry of a code's disagreement queue.
@@ -185,6 +219,9 @@ fn union_of(versions: &[&Version], code_id: i64) -> Vec<Span> {
 struct AnswerVersions {
     response_id: i64,
     versions: Vec<Version>,
+    /// The codings' memos that are not empty, by (index of the coder, coding); only when the
+    /// pass was asked for them.
+    memos: HashMap<(usize, Span), String>,
 }
 
 fn spans_json(spans: &[Span], names: &HashMap<i64, String>) -> Json {
@@ -246,6 +283,26 @@ impl EventRows {
             .push(json!({"table": "codings", "key": key, "row": b}));
         self.rows_after
             .push(json!({"table": "codings", "key": key, "row": a}));
+    }
+
+    /// A coding added with its memo (a copy of another coder's coding).
+    fn added_coding(&mut self, response: i64, coder: i64, s: &Span, memo: &str, now: &str) {
+        let key = json!({"response_id": response, "coder_id": coder, "code_id": s.code_id,
+                         "start": s.start, "end": s.end});
+        self.rows_before
+            .push(json!({"table": "codings", "key": key, "row": null}));
+        self.rows_after.push(
+            json!({"table": "codings", "key": key, "row": {"memo": memo, "created_at": now}}),
+        );
+    }
+
+    /// A memo on an answer added (there was none).
+    fn added_memo(&mut self, response: i64, coder: i64, text: &str, now: &str) {
+        let key = json!({"coder_id": coder, "response_id": response, "code_id": null});
+        self.rows_before
+            .push(json!({"table": "memos", "key": key, "row": null}));
+        self.rows_after
+            .push(json!({"table": "memos", "key": key, "row": {"text": text, "updated_at": now}}));
     }
 
     fn review(&mut self, response: i64, coder: i64, now: &str) {
@@ -354,6 +411,83 @@ fn open_codes(
         .collect()
 }
 
+/// Reads every answer some of `coder_ids` reviewed, with each one's codings (and, if asked, the
+/// codings' memos), in survey order: one pass, no query per answer.
+fn answers_pass(
+    conn: &Connection,
+    coder_ids: &[i64],
+    names: &[String],
+    question_id: Option<i64>,
+    with_memos: bool,
+    f: &mut dyn FnMut(&AnswerVersions) -> Result<()>,
+) -> Result<()> {
+    let columns = if with_memos {
+        "k.code_id, k.start, k.\"end\", k.memo"
+    } else {
+        "k.code_id, k.start, k.\"end\""
+    };
+    let sql = reviews_pass_sql(coder_ids.len(), question_id.is_some(), columns);
+    let mut params: Vec<Value> = coder_ids.iter().map(|&d| Value::Integer(d)).collect();
+    params.extend(question_id.map(Value::Integer));
+    let index: HashMap<i64, usize> = coder_ids.iter().enumerate().map(|(g, &d)| (d, g)).collect();
+    let fresh = |response_id| AnswerVersions {
+        response_id,
+        versions: coder_ids
+            .iter()
+            .zip(names)
+            .map(|(&coder_id, coder)| Version {
+                coder_id,
+                coder: coder.clone(),
+                rated: false,
+                codings: Vec::new(),
+            })
+            .collect(),
+        memos: HashMap::new(),
+    };
+    let finish = |mut a: AnswerVersions, f: &mut dyn FnMut(&AnswerVersions) -> Result<()>| {
+        for v in &mut a.versions {
+            v.codings
+                .sort_unstable_by_key(|s| (s.start.is_some(), s.start, s.end, s.code_id));
+        }
+        f(&a)
+    };
+    let mut st = conn.prepare(&sql)?;
+    let mut rows = st.query(params_from_iter(params.iter()))?;
+    let mut current: Option<AnswerVersions> = None;
+    while let Some(r) = rows.next()? {
+        let response: i64 = r.get(0)?;
+        if current.as_ref().map(|a| a.response_id) != Some(response) {
+            if let Some(done) = current.take() {
+                finish(done, f)?;
+            }
+            current = Some(fresh(response));
+        }
+        let Some(&g) = index.get(&r.get::<_, i64>(1)?) else {
+            continue;
+        };
+        let a = current.as_mut().expect("set above");
+        a.versions[g].rated = true;
+        if let Some(code_id) = r.get::<_, Option<i64>>(2)? {
+            let span = Span {
+                code_id,
+                start: r.get(3)?,
+                end: r.get(4)?,
+            };
+            a.versions[g].codings.push(span);
+            if with_memos {
+                let memo: String = r.get(5)?;
+                if !memo.is_empty() {
+                    a.memos.insert((g, span), memo);
+                }
+            }
+        }
+    }
+    if let Some(done) = current.take() {
+        finish(done, f)?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// The consensus coder called `name`, created (marked as consensus) on first use. An
     /// ordinary coder of that name is refused, so nobody's own codings become "the consensus".
@@ -390,63 +524,7 @@ impl Store {
         question_id: Option<i64>,
         f: &mut dyn FnMut(&AnswerVersions) -> Result<()>,
     ) -> Result<()> {
-        let sql = reviews_pass_sql(
-            coder_ids.len(),
-            question_id.is_some(),
-            "k.code_id, k.start, k.\"end\"",
-        );
-        let mut params: Vec<Value> = coder_ids.iter().map(|&d| Value::Integer(d)).collect();
-        params.extend(question_id.map(Value::Integer));
-        let index: HashMap<i64, usize> =
-            coder_ids.iter().enumerate().map(|(g, &d)| (d, g)).collect();
-        let fresh = |response_id| AnswerVersions {
-            response_id,
-            versions: coder_ids
-                .iter()
-                .zip(names)
-                .map(|(&coder_id, coder)| Version {
-                    coder_id,
-                    coder: coder.clone(),
-                    rated: false,
-                    codings: Vec::new(),
-                })
-                .collect(),
-        };
-        let finish = |mut a: AnswerVersions, f: &mut dyn FnMut(&AnswerVersions) -> Result<()>| {
-            for v in &mut a.versions {
-                v.codings
-                    .sort_unstable_by_key(|s| (s.start.is_some(), s.start, s.end, s.code_id));
-            }
-            f(&a)
-        };
-        let mut st = self.conn().prepare(&sql)?;
-        let mut rows = st.query(params_from_iter(params.iter()))?;
-        let mut current: Option<AnswerVersions> = None;
-        while let Some(r) = rows.next()? {
-            let response: i64 = r.get(0)?;
-            if current.as_ref().map(|a| a.response_id) != Some(response) {
-                if let Some(done) = current.take() {
-                    finish(done, f)?;
-                }
-                current = Some(fresh(response));
-            }
-            let Some(&g) = index.get(&r.get::<_, i64>(1)?) else {
-                continue;
-            };
-            let a = current.as_mut().expect("set above");
-            a.versions[g].rated = true;
-            if let Some(code_id) = r.get::<_, Option<i64>>(2)? {
-                a.versions[g].codings.push(Span {
-                    code_id,
-                    start: r.get(3)?,
-                    end: r.get(4)?,
-                });
-            }
-        }
-        if let Some(done) = current.take() {
-            finish(done, f)?;
-        }
-        Ok(())
+        answers_pass(self.conn(), coder_ids, names, question_id, false, f)
     }
 
     /// `lacrima consensus --agreed`: wherever every coder in `from` rated an answer and all of
@@ -460,6 +538,26 @@ impl Store {
         question_id: Option<i64>,
         decided_by: Option<&str>,
     ) -> Result<AgreedSummary> {
+        self.prefill_consensus(consensus, from, question_id, decided_by, true, false)
+    }
+
+    /// `lacrima consensus [--agreed] [--single]`. With `agreed`, what [`Store::prefill_agreed`]
+    /// does. With `single`, every answer exactly one coder in `from` rated, and on which the
+    /// consensus has decided nothing (no consensus coding, decision or review mark), gets that
+    /// coder's coding: the codings with their memos, the coder's memo on the answer (unless the
+    /// consensus wrote one), and the consensus review mark, also when the coder applied no code.
+    /// Each copied code is recorded as a decision adopted from that coder, so that a second
+    /// coder's later version shows up as a disagreement. Everything is read and written in one
+    /// transaction, with one event per answer written.
+    pub fn prefill_consensus(
+        &mut self,
+        consensus: (i64, &str),
+        from: &[(i64, String)],
+        question_id: Option<i64>,
+        decided_by: Option<&str>,
+        agreed: bool,
+        single: bool,
+    ) -> Result<AgreedSummary> {
         let (consensus_id, consensus_name) = consensus;
         let (codable_ids, code_names) = codable_codes(self)?;
         let codable: HashSet<i64> = codable_ids.iter().copied().collect();
@@ -472,12 +570,46 @@ impl Store {
             .map_err(|e| Error::input(format!("cannot record the coders: {e}")))?;
         let n = from.len();
 
-        // Read everything first, then write: the pass holds a read statement open.
-        let decided = decided_pairs(self.conn(), consensus_id)?;
+        // Read and write in one immediate transaction, so nobody codes in between; everything
+        // is read first, as the pass holds a read statement open.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let decided = decided_pairs(&tx, consensus_id)?;
         let decided_answers: HashSet<i64> = decided.iter().map(|&(u, _)| u).collect();
+        // Answers with consensus codings, whether or not they carry a review mark.
+        let consensus_coded: HashSet<i64> = {
+            let mut st =
+                tx.prepare("SELECT DISTINCT response_id FROM codings WHERE coder_id = ?1")?;
+            let rows = st.query_map([consensus_id], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        // Memos on answers: the compared coders' (to copy) and the consensus coder's (kept).
+        let mut answer_memos: HashMap<(i64, i64), String> = HashMap::new();
+        if single {
+            let mut st = tx.prepare(
+                "SELECT coder_id, response_id, text FROM memos
+                 WHERE response_id IS NOT NULL AND text <> ''",
+            )?;
+            let wanted: HashSet<i64> = coder_ids.iter().copied().collect();
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                let coder: i64 = r.get(0)?;
+                if wanted.contains(&coder) {
+                    answer_memos.insert((coder, r.get(1)?), r.get(2)?);
+                }
+            }
+        }
         let mut summary = AgreedSummary {
             consensus: consensus_name.to_owned(),
             from: from_names.clone(),
+            single_copied_from: from_names
+                .iter()
+                .map(|c| SingleCopied {
+                    coder: c.clone(),
+                    ..Default::default()
+                })
+                .collect(),
             ..Default::default()
         };
         struct Fill {
@@ -487,33 +619,76 @@ impl Store {
             from: Json,
             codes: Vec<i64>,
         }
+        /// One single-coded answer to copy: from coder `g`, with the memos to copy.
+        struct CopyOver {
+            response_id: i64,
+            g: usize,
+            codings: Vec<(Span, String)>,
+            answer_memo: Option<String>,
+            from: Json,
+        }
         let mut fills: Vec<Fill> = Vec::new();
-        self.for_each_answer_versions(&coder_ids, &names, question_id, &mut |a| {
+        let mut copies: Vec<CopyOver> = Vec::new();
+        answers_pass(&tx, &coder_ids, &names, question_id, single, &mut |a| {
             let (from_v, cons) = a.versions.split_at(n);
             let cons = &cons[0];
             let rated = from_v.iter().filter(|v| v.rated).count();
             if rated == 0 {
                 return Ok(());
             }
+            let u = a.response_id;
+            summary.answers_rated += 1;
+            let from_refs: Vec<&Version> = from_v.iter().collect();
             if rated < n {
                 summary.answers_not_compared += 1;
+                if rated > 1 {
+                    if !cons.rated {
+                        summary.answers_to_settle += 1;
+                    }
+                    return Ok(());
+                }
+                summary.answers_single += 1;
+                if cons.rated || consensus_coded.contains(&u) || decided_answers.contains(&u) {
+                    summary.single_kept += 1;
+                    return Ok(());
+                }
+                if !single {
+                    summary.single_pending += 1;
+                    summary.answers_to_settle += 1;
+                    return Ok(());
+                }
+                let g = from_v.iter().position(|v| v.rated).expect("rated by one");
+                let v = &from_v[g];
+                copies.push(CopyOver {
+                    response_id: u,
+                    g,
+                    codings: v
+                        .codings
+                        .iter()
+                        .map(|s| (*s, a.memos.get(&(g, *s)).cloned().unwrap_or_default()))
+                        .collect(),
+                    answer_memo: if answer_memos.contains_key(&(consensus_id, u)) {
+                        None
+                    } else {
+                        answer_memos.get(&(v.coder_id, u)).cloned()
+                    },
+                    from: versions_json(&from_refs, &code_names, None),
+                });
                 return Ok(());
             }
             summary.answers_compared += 1;
-            let u = a.response_id;
-            let from_refs: Vec<&Version> = from_v.iter().collect();
             let is_decided = |c: i64| decided.contains(&(u, c));
-            let mut agreed: Vec<i64> = Vec::new();
+            let mut agreed_codes: Vec<i64> = Vec::new();
             for &c in &codable_ids {
                 if from_refs.iter().all(|v| v.applies(c)) {
-                    agreed.push(c);
+                    agreed_codes.push(c);
                 }
             }
             // Reviewed by the consensus coder without any recorded decision: either the coders
             // agreed that nothing applies (an earlier run marked it), or someone edited the
             // answer by hand as the consensus coder, which is never overwritten.
             if cons.rated && !decided_answers.contains(&u) {
-                let nothing_agreed = agreed.is_empty()
+                let nothing_agreed = agreed_codes.is_empty()
                     && cons.codings.is_empty()
                     && open_codes(&from_refs, cons, &is_decided, &codable).is_empty();
                 if !nothing_agreed {
@@ -524,7 +699,7 @@ impl Store {
             }
             let mut new_codings = Vec::new();
             let mut new_codes = Vec::new();
-            for &c in &agreed {
+            for &c in &agreed_codes {
                 if is_decided(c) || cons.applies(c) {
                     summary.decisions_kept += 1;
                     continue;
@@ -533,14 +708,17 @@ impl Store {
                 new_codes.push(c);
             }
             let open = open_codes(&from_refs, cons, &is_decided, &codable);
-            let mark = !cons.rated && (!new_codings.is_empty() || open.is_empty());
+            let mark = agreed && !cons.rated && (!new_codings.is_empty() || open.is_empty());
             if open.is_empty() {
                 summary.answers_settled += 1;
             } else {
                 summary.answers_with_disagreements += 1;
                 summary.disagreements += open.len() as u64;
             }
-            if new_codings.is_empty() && !mark {
+            if !open.is_empty() || (!cons.rated && !mark) {
+                summary.answers_to_settle += 1;
+            }
+            if !agreed || (new_codings.is_empty() && !mark) {
                 return Ok(());
             }
             fills.push(Fill {
@@ -553,15 +731,12 @@ impl Store {
             Ok(())
         })?;
 
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let now = crate::timefmt::now();
         {
             let mut decision = tx.prepare(
                 "INSERT INTO consensus_decisions (consensus_id, response_id, code_id, decision,
                      adopted_from, from_coders, decided_by, decided_at, event_id)
-                 VALUES (?1, ?2, ?3, 'agreed', NULL, ?4, ?5, ?6, ?7)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
             for fill in &fills {
                 let mut rows = EventRows::new();
@@ -597,6 +772,69 @@ impl Store {
                         consensus_id,
                         fill.response_id,
                         c,
+                        "agreed",
+                        None::<String>,
+                        from_json,
+                        decided_by,
+                        now,
+                        event
+                    ])?;
+                }
+            }
+            let mut memo = tx.prepare(
+                "INSERT INTO memos (coder_id, response_id, code_id, text, updated_at)
+                 VALUES (?1, ?2, NULL, ?3, ?4)",
+            )?;
+            for copy in &copies {
+                let u = copy.response_id;
+                let coder = &from_names[copy.g];
+                let mut rows = EventRows::new();
+                for (s, m) in &copy.codings {
+                    tx.execute(
+                        "INSERT INTO codings (response_id, code_id, coder_id, start, \"end\", memo,
+                             created_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        params![u, s.code_id, consensus_id, s.start, s.end, m, now],
+                    )?;
+                    rows.added_coding(u, consensus_id, s, m, &now);
+                }
+                if insert_review(&tx, u, consensus_id, &now)? {
+                    rows.review(u, consensus_id, &now);
+                }
+                if let Some(text) = &copy.answer_memo {
+                    memo.execute(params![consensus_id, u, text, now])?;
+                    rows.added_memo(u, consensus_id, text, &now);
+                }
+                let counts = &mut summary.single_copied_from[copy.g];
+                counts.answers += 1;
+                counts.codings += copy.codings.len() as u64;
+                summary.single_copied += 1;
+                summary.single_codings_added += copy.codings.len() as u64;
+                let event = log_decision(
+                    &tx,
+                    consensus_id,
+                    rows,
+                    EventText {
+                        action: "consensus.single",
+                        summary: format!("coded by {coder} only"),
+                        response_id: u,
+                        code_id: None,
+                        extra: json!({
+                            "decision": "adopted", "adopted_from": coder,
+                            "decided_by": decided_by, "from": copy.from.clone(),
+                        }),
+                    },
+                )?;
+                let mut codes: Vec<i64> = copy.codings.iter().map(|(s, _)| s.code_id).collect();
+                codes.sort_unstable();
+                codes.dedup();
+                for c in codes {
+                    decision.execute(params![
+                        consensus_id,
+                        u,
+                        c,
+                        "adopted",
+                        coder,
                         from_json,
                         decided_by,
                         now,
@@ -607,6 +845,40 @@ impl Store {
         }
         tx.commit()?;
         Ok(summary)
+    }
+
+    /// Answers exactly one coder in `from` rated on which the consensus has decided nothing (no
+    /// consensus coding, decision or review mark): what `lacrima consensus --single` would copy.
+    pub fn single_coded_pending(
+        &self,
+        consensus_id: i64,
+        from: &[(i64, String)],
+        question_id: Option<i64>,
+    ) -> Result<u64> {
+        let placeholders = (1..=from.len())
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (c, q) = (from.len() + 1, from.len() + 2);
+        let sql = format!(
+            "SELECT count(*) FROM (
+                 SELECT v.response_id FROM reviews v JOIN responses s ON s.id = v.response_id
+                 WHERE v.coder_id IN ({placeholders}) AND (?{q} IS NULL OR s.question_id = ?{q})
+                 GROUP BY v.response_id HAVING count(*) = 1) x
+             WHERE NOT EXISTS (SELECT 1 FROM reviews w
+                               WHERE w.response_id = x.response_id AND w.coder_id = ?{c})
+               AND NOT EXISTS (SELECT 1 FROM codings k
+                               WHERE k.response_id = x.response_id AND k.coder_id = ?{c})
+               AND NOT EXISTS (SELECT 1 FROM consensus_decisions d
+                               WHERE d.response_id = x.response_id AND d.consensus_id = ?{c})"
+        );
+        let mut params: Vec<Value> = from.iter().map(|f| Value::Integer(f.0)).collect();
+        params.push(Value::Integer(consensus_id));
+        params.push(question_id.map_or(Value::Null, Value::Integer));
+        let n: i64 = self
+            .conn()
+            .query_row(&sql, params_from_iter(params.iter()), |r| r.get(0))?;
+        Ok(n as u64)
     }
 
     /// Every code's disagreement queue: answers that every coder in `from` rated and on which
