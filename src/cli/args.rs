@@ -32,7 +32,7 @@ pub enum Command {
     /// Summarise the project: respondents, questions, variables, codes, coders.
     Info {
         #[arg(long, value_enum, default_value = "table")]
-        format: ReportFormat,
+        format: SummaryFormat,
     },
     /// Import or export the codebook.
     #[command(subcommand)]
@@ -106,7 +106,7 @@ pub struct ImportArgs {
     #[arg(long)]
     pub encoding: Option<String>,
     #[arg(long, value_enum, default_value = "table")]
-    pub format: ReportFormat,
+    pub format: SummaryFormat,
 }
 
 #[derive(Subcommand, Debug)]
@@ -157,6 +157,13 @@ pub enum ExportCommand {
 pub enum ReportFormat {
     Table,
     Csv,
+    Json,
+}
+
+/// Summaries have several sections of different shapes: a table for people, JSON for scripts.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SummaryFormat {
+    Table,
     Json,
 }
 

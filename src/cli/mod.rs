@@ -124,8 +124,8 @@ fn import(project: &Path, a: &ImportArgs) -> Result<()> {
         warn(w);
     }
     match a.format {
-        ReportFormat::Json => stdout_line(&json(&summary)?),
-        ReportFormat::Table | ReportFormat::Csv => {
+        SummaryFormat::Json => stdout_line(&json(&summary)?),
+        SummaryFormat::Table => {
             let mut s = format!(
                 "Imported {}{}: {} respondents added, {} skipped as already present ({} in the project).\n\n",
                 summary.file,
@@ -176,10 +176,10 @@ fn import(project: &Path, a: &ImportArgs) -> Result<()> {
     }
 }
 
-fn info(project: &Path, format: ReportFormat) -> Result<()> {
+fn info(project: &Path, format: SummaryFormat) -> Result<()> {
     let store = Store::open(project)?;
     let s = store.summary()?;
-    if format == ReportFormat::Json {
+    if format == SummaryFormat::Json {
         return stdout_line(&json(&s)?);
     }
     let mut out = format!(
