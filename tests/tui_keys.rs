@@ -859,3 +859,170 @@ fn a_project_without_answers_says_to_import_a_survey_and_keys_do_no_harm() {
         "the codebook can be built before the survey arrives"
     );
 }
+
+/// Puts a plan in force as `lacrima assign --coders ana,demo --overlap 20% --seed 7` would.
+fn assign(path: &std::path::Path) {
+    let mut store = lacrima::store::Store::open(path).unwrap();
+    store
+        .make_assignment_plan(&lacrima::store::PlanRequest {
+            coders: vec!["ana".into(), "demo".into()],
+            question_id: None,
+            overlap: 0.2,
+            seed: 7,
+        })
+        .unwrap();
+}
+
+#[test]
+fn with_a_plan_the_list_opens_on_my_assigned_answers_and_counts_my_progress() {
+    let (_d, path) = demo();
+    assign(&path);
+    let assigned: i64 = sql_rows(
+        &path,
+        "SELECT count(*) FROM assignments a JOIN coders d ON d.id = a.coder_id WHERE d.name = 'demo'",
+    )[0][0]
+        .parse()
+        .unwrap();
+    let mut s = open(&path, "demo", 100, 24);
+    assert_eq!(s.filter, AnswerFilter::Assigned);
+    let c = s.counts.clone().unwrap();
+    assert_eq!(c.shown, assigned);
+    assert!(
+        assigned > 0 && assigned < c.total,
+        "{assigned} of {}",
+        c.total
+    );
+    assert_eq!((c.assigned, c.assigned_done), (assigned, 0));
+    // Every row of the list is one of demo's answers.
+    let mine: std::collections::HashSet<i64> = sql_rows(
+        &path,
+        "SELECT a.response_id FROM assignments a JOIN coders d ON d.id = a.coder_id WHERE d.name = 'demo'",
+    )
+    .into_iter()
+    .map(|r| r[0].parse().unwrap())
+    .collect();
+    assert!(s.list.rows.iter().all(|r| mine.contains(&r.id)));
+    assert!(
+        screen(&s)
+            .last()
+            .unwrap()
+            .contains(&format!("assigned: done 0 of {assigned}")),
+        "{:?}",
+        screen(&s).last()
+    );
+
+    // Coding moves the progress without a recount (the counts stay of the same generation),
+    // and undo moves it back.
+    let generation = s.counts.as_ref().unwrap().generation;
+    for k in ["1", "j", "x"] {
+        let a = lacrima::tui::action_for_key(&s, key(k)).unwrap();
+        lacrima::tui::update(&mut s, a);
+    }
+    let c = s.counts.clone().unwrap();
+    assert_eq!(c.generation, generation, "no recount was needed");
+    assert_eq!((c.assigned_done, c.reviewed), (2, 2));
+    let worker = lacrima::tui::worker::compute(
+        &s.store,
+        &lacrima::tui::worker::CountRequest {
+            generation,
+            query: s.query(),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        (worker.assigned, worker.assigned_done),
+        (c.assigned, c.assigned_done),
+        "the incremental counts match a recount"
+    );
+    press(&mut s, "u");
+    assert_eq!(s.counts.as_ref().unwrap().assigned_done, 1);
+
+    // The filter menu offers it, and "All answers" leaves it.
+    menu_pick(&mut s, "f", "All answers");
+    assert_eq!(s.filter, AnswerFilter::All);
+    let c = s.counts.clone().unwrap();
+    assert_eq!(c.shown, c.total);
+    menu_pick(&mut s, "f", "Assigned to me");
+    assert_eq!(s.filter, AnswerFilter::Assigned);
+    assert_eq!(s.counts.as_ref().unwrap().shown, assigned);
+    assert_eq!(s.filter_label(), "assigned to me");
+}
+
+#[test]
+fn without_a_plan_there_is_no_assigned_filter_and_no_plan_progress() {
+    let (_d, path) = demo();
+    let mut s = open(&path, "demo", 100, 24);
+    assert_eq!(s.filter, AnswerFilter::All);
+    assert_eq!(s.counts.as_ref().unwrap().assigned, 0);
+    assert!(!screen(&s).last().unwrap().contains("assigned"));
+    press(&mut s, "f");
+    let Some(Popup::Menu { items, .. }) = &s.popup else {
+        panic!("the filter menu is open");
+    };
+    assert!(!items.iter().any(|i| i.label.contains("Assigned")));
+    // A coder outside the plan keeps the usual default too.
+    assign(&path);
+    let s = open(&path, "carl", 100, 24);
+    assert_eq!(s.filter, AnswerFilter::All);
+}
+
+#[test]
+fn shift_a_and_shift_v_ask_for_the_agreement_and_analysis_screens() {
+    use lacrima::tui::state::SubScreen;
+    let (_d, path) = demo();
+    let mut s = open(&path, "demo", 100, 24);
+    assert_eq!(
+        lacrima::tui::action_for_key(&s, key("A")),
+        Some(Action::Agreement)
+    );
+    assert_eq!(
+        lacrima::tui::action_for_key(&s, key("V")),
+        Some(Action::Analysis)
+    );
+    // ana and ben coded the demo; demo has not yet, so is not compared but decides.
+    press(&mut s, "A");
+    let Some(SubScreen::Review(setup)) = s.launch.take() else {
+        panic!("A asks for the review screen: {:?}", s.message);
+    };
+    let names: Vec<&str> = setup.coders.iter().map(|(_, n)| n.as_str()).collect();
+    assert_eq!(names, ["ana", "ben"]);
+    assert_eq!(setup.decider, "demo");
+    assert_eq!(setup.consensus, "consensus");
+    // V opens the analysis screen, which asks for the variable.
+    press(&mut s, "V");
+    let Some(SubScreen::Analysis(setup)) = s.launch.take() else {
+        panic!("V asks for the analysis screen: {:?}", s.message);
+    };
+    assert_eq!(setup.by, None);
+}
+
+#[test]
+fn the_help_lists_the_agreement_and_analysis_keys() {
+    let (_d, path) = demo();
+    let mut s = open(&path, "demo", 140, 60);
+    press(&mut s, "?");
+    let text = screen(&s).join("\n");
+    for a in [Action::Agreement, Action::Analysis] {
+        assert!(
+            text.contains(a.description()),
+            "{} in {text}",
+            a.description()
+        );
+    }
+}
+
+#[test]
+fn shift_a_with_fewer_than_two_coders_says_so_in_the_status_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = project_from_csv(dir.path(), "id,q\n1,I cried\n2,tears\n", &["q"]);
+    let mut s = open(&path, "zoe", 100, 24);
+    press(&mut s, "A");
+    assert!(s.launch.is_none());
+    let status = screen(&s).last().unwrap().clone();
+    assert!(status.contains("agreement needs two coders"), "{status}");
+    assert!(status.contains("nobody has coded yet"), "{status}");
+    press(&mut s, "1 A");
+    assert!(s.launch.is_none());
+    let status = screen(&s).last().unwrap().clone();
+    assert!(status.contains("only zoe has coded"), "{status}");
+}

@@ -212,3 +212,28 @@ fn screen_levels_of_a_variable_to_filter_by() {
         menu_pick(s, "", "orientation");
     });
 }
+
+/// With a plan in force (`lacrima assign --coders ana,demo --overlap 20% --seed 7`), the list
+/// opens on demo's share and the status line shows the progress on it; `f` offers the filter.
+#[test]
+fn screen_with_a_plan() {
+    for (w, h) in SIZES {
+        let dir = tempfile::tempdir().unwrap();
+        let path = demo_project(dir.path());
+        lacrima::store::Store::open(&path)
+            .unwrap()
+            .make_assignment_plan(&lacrima::store::PlanRequest {
+                coders: vec!["ana".into(), "demo".into()],
+                question_id: None,
+                overlap: 0.2,
+                seed: 7,
+            })
+            .unwrap();
+        let mut s = open(&path, "demo", w, h);
+        press(&mut s, "1 j");
+        refresh_counts_now(&mut s);
+        insta::assert_snapshot!(format!("plan_{w}x{h}"), draw(&s).backend());
+        press(&mut s, "f");
+        insta::assert_snapshot!(format!("plan_filter_{w}x{h}"), draw(&s).backend());
+    }
+}

@@ -324,6 +324,16 @@ impl Store {
         Ok((assigned as u64, done as u64))
     }
 
+    /// Whether this answer is assigned to this coder (a primary-key lookup, cheap enough for a
+    /// key press: the coding screen moves its plan progress by it after each coding).
+    pub fn is_assigned(&self, coder_id: i64, response_id: i64) -> Result<bool> {
+        Ok(self.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM assignments WHERE response_id = ?1 AND coder_id = ?2)",
+            [response_id, coder_id],
+            |r| r.get::<_, i64>(0),
+        )? != 0)
+    }
+
     /// The answers assigned to this coder, in survey order, with whether each is in the
     /// reliability sample.
     pub fn assigned_answers(&self, coder_id: i64) -> Result<Vec<(i64, bool)>> {

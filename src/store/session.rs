@@ -31,6 +31,8 @@ pub enum AnswerFilter {
     WithoutCode(i64),
     /// Answers of respondents with this value of a variable.
     Variable { column: String, value: FilterValue },
+    /// Answers a plan (`lacrima assign`) gives this coder.
+    Assigned,
 }
 
 /// A variable's value to filter by: a level's text, or a number for numeric variables.
@@ -192,6 +194,16 @@ fn in_list(names: &[&str]) -> String {
 // Reads
 // ---------------------------------------------------------------------------------------------
 
+/// Joins that a filter needs (after `responses s`): the "assigned to me" filter is a join on
+/// the assignments' primary key, so SQLite can walk `assignments_by_coder` in survey order
+/// instead of probing every answer when a coder's share is a small part of a large project.
+fn joins(q: &AnswerQuery) -> &'static str {
+    match q.filter {
+        AnswerFilter::Assigned => "JOIN assignments a ON a.response_id = s.id AND a.coder_id = ?1",
+        _ => "",
+    }
+}
+
 /// The SQL condition and parameters of a query (without the regex, which SQLite cannot run).
 /// Parameter 1 is always the coder.
 fn condition(q: &AnswerQuery) -> Result<(String, Vec<Value>)> {
@@ -203,7 +215,8 @@ fn condition(q: &AnswerQuery) -> Result<(String, Vec<Value>)> {
     let reviewed =
         "EXISTS (SELECT 1 FROM reviews v WHERE v.response_id = s.id AND v.coder_id = ?1)";
     match &q.filter {
-        AnswerFilter::All => {}
+        // The join (see `joins`) does the filtering.
+        AnswerFilter::All | AnswerFilter::Assigned => {}
         AnswerFilter::NotReviewed => clauses.push(format!("NOT {reviewed}")),
         AnswerFilter::Reviewed => clauses.push(reviewed.into()),
         AnswerFilter::WithCode(c) | AnswerFilter::WithoutCode(c) => {
@@ -310,6 +323,7 @@ impl Store {
         params.push(Value::Integer(chunk as i64));
         let limit_param = params.len();
         let full_text = if q.regex.is_some() { "s.text" } else { "NULL" };
+        let join = joins(q);
         let sql = format!(
             "SELECT s.id, r.ext_id, s.question_id, substr(s.text, 1, {SNIPPET_CHARS}), s.is_empty,
                     EXISTS (SELECT 1 FROM reviews v WHERE v.response_id = s.id AND v.coder_id = ?1),
@@ -317,7 +331,7 @@ impl Store {
                         (SELECT DISTINCT k.code_id FROM codings k
                          WHERE k.response_id = s.id AND k.coder_id = ?1)),
                     {full_text}
-             FROM responses s JOIN respondents r ON r.id = s.respondent_id
+             FROM responses s JOIN respondents r ON r.id = s.respondent_id {join}
              WHERE s.id {cmp} ?{id_param} AND {cond}
              ORDER BY s.id {order} LIMIT ?{limit_param}"
         );
@@ -422,15 +436,16 @@ impl Store {
         let (cond, params) = condition(q)?;
         // The coder (?1) is bound whether or not the filter uses it.
         let cond = format!("?1 IS NOT NULL AND {cond}");
+        let join = joins(q);
         match &q.regex {
             None => {
-                let sql = format!("SELECT count(*) FROM responses s WHERE {cond}");
+                let sql = format!("SELECT count(*) FROM responses s {join} WHERE {cond}");
                 Ok(self
                     .conn()
                     .query_row(&sql, params_from_iter(params.iter()), |r| r.get(0))?)
             }
             Some(re) => {
-                let sql = format!("SELECT s.text FROM responses s WHERE {cond}");
+                let sql = format!("SELECT s.text FROM responses s {join} WHERE {cond}");
                 let mut st = self.conn().prepare(&sql)?;
                 let mut rows = st.query(params_from_iter(params.iter()))?;
                 let mut n = 0;

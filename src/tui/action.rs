@@ -23,6 +23,10 @@ pub enum Action {
     FilterMenu,
     ToggleOthers,
     Select,
+    /// Open the agreement screen (review of the coders' disagreements, this coder deciding).
+    Agreement,
+    /// Open the analysis screen (codes against a variable).
+    Analysis,
 
     // Movement; what moves depends on the focused panel.
     Down,
@@ -176,6 +180,16 @@ pub const BINDABLE: &[(&str, Action, &str)] = &[
         "show or hide other coders' codings",
     ),
     ("select", Action::Select, "start or end selecting a segment"),
+    (
+        "agreement",
+        Action::Agreement,
+        "agreement between the coders; settle disagreements",
+    ),
+    (
+        "analysis",
+        Action::Analysis,
+        "codes against a variable (analysis screen)",
+    ),
     ("down", Action::Down, "next answer / line / code"),
     ("up", Action::Up, "previous answer / line / code"),
     (

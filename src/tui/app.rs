@@ -1,7 +1,7 @@
 //! The terminal: raw mode and the alternate screen (restored on every way out: quit, error,
 //! panic, SIGTERM, SIGHUP), the event loop, mouse and resize, and the counts worker.
 
-use super::state::State;
+use super::state::{State, SubScreen};
 use super::worker::{CountRequest, Worker};
 use super::{Action, Keymap, action_for_key, render, update};
 use crate::error::{Error, Result};
@@ -98,6 +98,40 @@ fn to_action(state: &State, ev: Event) -> Option<Action> {
     }
 }
 
+/// Hands the terminal to another screen until it is left. That screen reads this screen's input
+/// channel (there can be only one reader of the terminal) and draws on the same terminal, which
+/// stays in raw mode on the alternate screen throughout: no flicker, and the restore-on-exit
+/// set up in `run` still covers it. Its failure is shown in the status line on return.
+fn run_sub_screen(
+    terminal: &mut ratatui::DefaultTerminal,
+    state: &mut State,
+    sub: SubScreen,
+    input: &Receiver<std::io::Result<Event>>,
+    stop: &AtomicBool,
+) {
+    let project = state.store.path().to_path_buf();
+    let mut next_event = |timeout: Duration| -> Result<Option<Event>> {
+        match input.recv_timeout(timeout) {
+            Ok(ev) => ev.map(Some).map_err(term_err),
+            Err(RecvTimeoutError::Timeout) => Ok(None),
+            Err(RecvTimeoutError::Disconnected) => {
+                Err(term_err(std::io::Error::other("the terminal closed")))
+            }
+        }
+    };
+    let result = match sub {
+        SubScreen::Review(setup) => {
+            super::review_app::run_in(terminal, &project, setup, &mut next_event, stop)
+        }
+        SubScreen::Analysis(setup) => {
+            super::analysis_app::run_in(terminal, &project, setup, &mut next_event, stop)
+        }
+    };
+    if let Err(e) = result {
+        state.message = Some((e.to_string(), super::state::MsgKind::Error));
+    }
+}
+
 fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     state: &mut State,
@@ -141,6 +175,15 @@ fn event_loop(
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return Ok(()),
+        }
+        if let Some(sub) = state.launch.take() {
+            run_sub_screen(terminal, state, sub, &input, stop);
+            // The other screen drew over everything and may have changed the project (a
+            // decision as consensus coder): redraw all and re-read what this screen shows.
+            terminal.clear().map_err(term_err)?;
+            dirty = true;
+            update(state, Action::Tick);
+            state.counts_generation += 1;
         }
         while let Ok(result) = worker.results.try_recv() {
             dirty = true;

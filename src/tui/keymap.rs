@@ -236,6 +236,8 @@ const DEFAULTS: &[(Context, &str, &str)] = &[
     (Context::Global, "/", "search"),
     (Context::Global, "f", "filter"),
     (Context::Global, "o", "others"),
+    (Context::Global, "A", "agreement"),
+    (Context::Global, "V", "analysis"),
     (Context::Global, "v", "select"),
     (Context::Global, "n", "next_unreviewed"),
     (Context::Global, "N", "prev_unreviewed"),

@@ -703,6 +703,14 @@ fn render_status(frame: &mut Frame<'_>, p: &Painter<'_>, area: Rect) {
         None => " reviewed … ".to_string(),
     };
     spans.push(Span::raw(reviewed));
+    // Progress on the plan (`lacrima assign`), only for a coder the plan gives answers.
+    if let Some(c) = s.counts.as_ref().filter(|c| c.assigned > 0) {
+        spans.push(Span::raw(format!(
+            "│ assigned: done {} of {} ",
+            thousands(c.assigned_done),
+            thousands(c.assigned)
+        )));
+    }
     spans.push(Span::raw("│ "));
     spans.push(Span::styled(
         s.filter_label(),

@@ -29,14 +29,43 @@ pub fn run(project: &Path, setup: ReviewSetup) -> Result<()> {
         ReviewState::open(store, setup, ReviewKeymap::default(), Rect::new(0, 0, w, h))?;
     // ratatui::init chains a panic hook that restores the terminal.
     let mut terminal = ratatui::init();
-    let result = event_loop(&mut terminal, &mut state, &stop);
+    let result = event_loop(&mut terminal, &mut state, &mut crossterm_event, &stop);
     ratatui::restore();
     result
+}
+
+/// Runs the screen on a terminal that the coding screen already set up, reading events from
+/// `next_event` (the coding screen's input thread: a second reader would steal its keys), until
+/// the decider leaves it. The terminal is left as it is for the coding screen to draw again.
+pub fn run_in(
+    terminal: &mut ratatui::DefaultTerminal,
+    project: &Path,
+    setup: ReviewSetup,
+    next_event: &mut dyn FnMut(Duration) -> Result<Option<Event>>,
+    stop: &AtomicBool,
+) -> Result<()> {
+    let store = Store::open(project)?;
+    let (w, h) = crossterm::terminal::size().map_err(term_err)?;
+    let mut state =
+        ReviewState::open(store, setup, ReviewKeymap::default(), Rect::new(0, 0, w, h))?;
+    // The previous screen's cells must not show through where this one draws nothing.
+    terminal.clear().map_err(term_err)?;
+    event_loop(terminal, &mut state, next_event, stop)
+}
+
+/// Waits up to `timeout` for a terminal event straight from crossterm.
+fn crossterm_event(timeout: Duration) -> Result<Option<Event>> {
+    if event::poll(timeout).map_err(term_err)? {
+        Ok(Some(event::read().map_err(term_err)?))
+    } else {
+        Ok(None)
+    }
 }
 
 fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     state: &mut ReviewState,
+    next_event: &mut dyn FnMut(Duration) -> Result<Option<Event>>,
     stop: &AtomicBool,
 ) -> Result<()> {
     loop {
@@ -44,12 +73,12 @@ fn event_loop(
         if state.quit || stop.load(Ordering::Relaxed) {
             return Ok(());
         }
-        if !event::poll(Duration::from_millis(250)).map_err(term_err)? {
+        let Some(mut ev) = next_event(Duration::from_millis(250))? else {
             continue;
-        }
+        };
         // Handle everything that is waiting before drawing again, so held keys keep up.
         loop {
-            let action = match event::read().map_err(term_err)? {
+            let action = match ev {
                 Event::Key(k) if k.kind != KeyEventKind::Release => state.action_for_key(k),
                 Event::Resize(w, h) => Some(ReviewAction::Resize(w, h)),
                 _ => None,
@@ -57,8 +86,12 @@ fn event_loop(
             if let Some(a) = action {
                 update(state, a);
             }
-            if state.quit || !event::poll(Duration::ZERO).map_err(term_err)? {
+            if state.quit {
                 break;
+            }
+            match next_event(Duration::ZERO)? {
+                Some(e) => ev = e,
+                None => break,
             }
         }
     }

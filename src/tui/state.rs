@@ -191,6 +191,15 @@ impl Popup {
     }
 }
 
+/// A screen the coding screen hands the terminal to; it comes back when that screen is left.
+#[derive(Debug, Clone)]
+pub enum SubScreen {
+    /// The agreement table and disagreement queues, with this coder deciding.
+    Review(super::review::ReviewSetup),
+    /// Codes against a variable, which the screen asks for.
+    Analysis(super::analysis::AnalysisSetup),
+}
+
 /// The regex search and its pattern as typed.
 #[derive(Debug, Clone)]
 pub struct Search {
@@ -236,6 +245,11 @@ pub struct State {
     pub message: Option<(String, MsgKind)>,
     pub data_version: i64,
     pub quit: bool,
+    /// Whether a plan gives this coder answers: the list then starts on "assigned to me" and the
+    /// status line shows the plan's progress.
+    pub has_plan: bool,
+    /// Set by `update` when the coder asks for another screen; the app runs it and clears this.
+    pub launch: Option<SubScreen>,
 }
 
 /// How the screen is divided; `render` and `update` (for paging and mouse clicks) agree on it.
@@ -333,6 +347,7 @@ impl State {
         let variables = store.variables()?;
         let codes = store.codes()?;
         let data_version = store.data_version()?;
+        let has_plan = store.has_assignments(coder_id)?;
         let project = store.path().display().to_string();
         let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         let mut state = State {
@@ -354,7 +369,12 @@ impl State {
             codes,
             code_selected: 0,
             code_offset: 0,
-            filter: AnswerFilter::All,
+            // Once a plan exists, the coder's own share is what they came to code.
+            filter: if has_plan {
+                AnswerFilter::Assigned
+            } else {
+                AnswerFilter::All
+            },
             include_empty: false,
             search: None,
             list: ListWindow::default(),
@@ -368,6 +388,8 @@ impl State {
             message: None,
             data_version,
             quit: false,
+            has_plan,
+            launch: None,
         };
         super::update::start(&mut state)?;
         Ok(state)
@@ -441,6 +463,7 @@ impl State {
             AnswerFilter::All => "all".to_string(),
             AnswerFilter::NotReviewed => "not reviewed by me".to_string(),
             AnswerFilter::Reviewed => "reviewed by me".to_string(),
+            AnswerFilter::Assigned => "assigned to me".to_string(),
             AnswerFilter::WithCode(c) => format!("with {}", name(c)),
             AnswerFilter::WithoutCode(c) => format!("without {}", name(c)),
             AnswerFilter::Variable { column, value } => {

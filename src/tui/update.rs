@@ -3,6 +3,8 @@
 //! in the project file.
 
 use super::action::Action;
+use super::analysis::AnalysisSetup;
+use super::review::ReviewSetup;
 use super::state::*;
 use super::text;
 use crate::error::{Error, Result};
@@ -318,7 +320,8 @@ fn in_filter(filter: &AnswerFilter, (reviewed, codes): &(bool, Vec<i64>)) -> boo
         AnswerFilter::Reviewed => *reviewed,
         AnswerFilter::WithCode(c) => codes.contains(c),
         AnswerFilter::WithoutCode(c) => !codes.contains(c),
-        AnswerFilter::All | AnswerFilter::Variable { .. } => true,
+        // Coding an answer does not change whom it is assigned to.
+        AnswerFilter::All | AnswerFilter::Variable { .. } | AnswerFilter::Assigned => true,
     }
 }
 
@@ -338,8 +341,21 @@ fn refresh_after_coding(state: &mut State) -> Result<()> {
         return Ok(());
     };
     let shown = in_filter(&state.filter, &after) as i64 - in_filter(&state.filter, &before) as i64;
+    let reviewed = after.0 as i64 - before.0 as i64;
+    // The plan's progress moves only when the answer is one of this coder's (one key lookup).
+    let assigned_done = match &state.answer {
+        Some(a)
+            if reviewed != 0
+                && state.has_plan
+                && state.store.is_assigned(state.coder_id, a.detail.id)? =>
+        {
+            reviewed
+        }
+        _ => 0,
+    };
     let c = state.counts.as_mut().expect("checked above");
-    c.reviewed += after.0 as i64 - before.0 as i64;
+    c.reviewed += reviewed;
+    c.assigned_done += assigned_done;
     c.shown += shown;
     for code in before.1.iter().chain(&after.1) {
         let delta = after.1.contains(code) as i64 - before.1.contains(code) as i64;
@@ -443,6 +459,8 @@ fn main_action(state: &mut State, action: Action) -> Result<()> {
             });
         }
         Action::FilterMenu => open_filter_menu(state),
+        Action::Agreement => open_agreement(state)?,
+        Action::Analysis => open_analysis(state)?,
         Action::ToggleOthers => {
             state.show_others = !state.show_others;
             load_answer(state)?;
@@ -1018,13 +1036,72 @@ fn open_finder(state: &mut State, purpose: FinderPurpose) {
     });
 }
 
+/// Asks the app for the agreement screen over every ordinary coder who has coded something,
+/// with this coder deciding into the project's consensus coder. With fewer than two such coders
+/// there is nothing to compare, and the status line says so instead.
+fn open_agreement(state: &mut State) -> Result<()> {
+    let all = state.store.rating_coders(None)?;
+    let coders: Vec<(i64, String)> = all
+        .iter()
+        .filter(|c| !c.is_consensus && c.has_ratings)
+        .map(|c| (c.id, c.name.clone()))
+        .collect();
+    if coders.len() < 2 {
+        let who = match &coders[..] {
+            [] => "nobody has coded yet".to_string(),
+            [one] => format!("only {} has coded", one.1),
+            _ => unreachable!("fewer than two"),
+        };
+        // Short enough for the status line of an 80-column terminal.
+        info(state, format!("agreement needs two coders; {who}"));
+        return Ok(());
+    }
+    // The project's consensus coder when it has exactly one, else a new one named as
+    // `lacrima review` names it by default.
+    let consensus: Vec<&str> = all
+        .iter()
+        .filter(|c| c.is_consensus)
+        .map(|c| c.name.as_str())
+        .collect();
+    let consensus = match consensus[..] {
+        [only] => only.to_string(),
+        _ => "consensus".to_string(),
+    };
+    state.launch = Some(SubScreen::Review(ReviewSetup {
+        coders,
+        decider: state.coder.clone(),
+        consensus,
+        question: None,
+    }));
+    Ok(())
+}
+
+/// Asks the app for the analysis screen, which starts by asking for a variable. It analyses the
+/// consensus coder's codings when the project has one (as `lacrima analyze` does), else this
+/// coder's.
+fn open_analysis(state: &mut State) -> Result<()> {
+    let layout = state.store.dataset_layout()?;
+    let scope = match crate::cli::analyze::scope(&state.store, &layout, None, None) {
+        Ok(s) => s,
+        Err(_) => crate::cli::analyze::scope(&state.store, &layout, Some(&state.coder), None)?,
+    };
+    state.launch = Some(SubScreen::Analysis(AnalysisSetup { scope, by: None }));
+    Ok(())
+}
+
 fn open_filter_menu(state: &mut State) {
     let item = |label: &str, choice| MenuItem {
         label: label.to_string(),
         choice,
     };
-    let mut items = vec![
-        item("All answers", MenuChoice::Filter(AnswerFilter::All)),
+    let mut items = vec![item("All answers", MenuChoice::Filter(AnswerFilter::All))];
+    if state.has_plan {
+        items.push(item(
+            "Assigned to me",
+            MenuChoice::Filter(AnswerFilter::Assigned),
+        ));
+    }
+    items.extend([
         item(
             "Not yet reviewed by me",
             MenuChoice::Filter(AnswerFilter::NotReviewed),
@@ -1033,7 +1110,7 @@ fn open_filter_menu(state: &mut State) {
         item("With code …", MenuChoice::PickCode { with: true }),
         item("Without code …", MenuChoice::PickCode { with: false }),
         item("Matching a regex …", MenuChoice::Search),
-    ];
+    ]);
     if !state.variables.is_empty() {
         items.push(item("By a variable's value …", MenuChoice::PickVariable));
     }

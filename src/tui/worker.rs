@@ -27,6 +27,10 @@ pub struct Counts {
     pub reviewed: i64,
     /// Per code id, on how many answers this coder applied it.
     pub usage: HashMap<i64, i64>,
+    /// Answers the plans in force (`lacrima assign`) give this coder (0: no plan for them).
+    pub assigned: i64,
+    /// Of those, the ones this coder reviewed.
+    pub assigned_done: i64,
 }
 
 /// Computes the counts for a request (on whichever thread calls it).
@@ -38,7 +42,10 @@ pub fn compute(store: &Store, req: &CountRequest) -> Result<Counts> {
     } else {
         store.count_answers(q)?
     };
+    let (assigned, assigned_done) = store.assignment_progress(q.coder_id)?;
     Ok(Counts {
+        assigned: assigned as i64,
+        assigned_done: assigned_done as i64,
         generation: req.generation,
         shown,
         total,
