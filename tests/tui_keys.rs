@@ -988,12 +988,17 @@ fn shift_a_and_shift_v_ask_for_the_agreement_and_analysis_screens() {
     assert_eq!(names, ["ana", "ben"]);
     assert_eq!(setup.decider, "demo");
     assert_eq!(setup.consensus, "consensus");
-    // V opens the analysis screen, which asks for the variable.
+    // V opens the analysis screen, which asks for the variable. Opening the review created the
+    // consensus coder; it has decided nothing yet.
+    s.store.consensus_coder("consensus").unwrap();
     press(&mut s, "V");
     let Some(SubScreen::Analysis(setup)) = s.launch.take() else {
         panic!("V asks for the analysis screen: {:?}", s.message);
     };
     assert_eq!(setup.by, None);
+    // The consensus coder the review created holds nothing yet: the analysis is of demo's
+    // codings until it does.
+    assert_eq!(setup.scope.coder, "demo");
 }
 
 #[test]

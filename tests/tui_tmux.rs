@@ -394,3 +394,43 @@ fn two_coders_in_two_terminals_share_one_project_file() {
         ["T0001 consequence_client felt-cared-for - -"]
     );
 }
+
+#[test]
+fn shift_a_and_shift_v_open_the_agreement_and_analysis_screens_and_come_back() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo_project(dir.path());
+    let t = Tmux::start(
+        "subscreens",
+        120,
+        30,
+        &code_command(dir.path(), &path, true),
+    );
+    t.wait_text("reviewed 0 of");
+    // The review screen draws on the same terminal and reads the same keys; q brings the coding
+    // screen back, whole.
+    t.keys(&["A"]);
+    t.wait_text("Agreement of ana and ben");
+    t.wait_text("decisions by demo");
+    t.keys(&["q"]);
+    t.wait_for("the coding screen again", |s| {
+        s.contains("Codebook") && !s.contains("Agreement of")
+    });
+    t.keys(&["V"]);
+    t.wait_text("Relate the codes to a survey variable");
+    t.keys(&["q"]);
+    t.wait_for("the coding screen again", |s| {
+        s.contains("Codebook") && !s.contains("Relate the codes")
+    });
+    // Keys reach the coding screen again.
+    t.keys(&["1"]);
+    t.wait_text("applied rapport-deepened to the answer");
+    t.keys(&["q"]);
+    t.wait_text("lacrima exited with status 0");
+    assert_eq!(
+        codings_of(&path, "demo"),
+        ["T0001 consequence_client rapport-deepened - -"]
+    );
+}

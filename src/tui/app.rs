@@ -178,9 +178,10 @@ fn event_loop(
         }
         if let Some(sub) = state.launch.take() {
             run_sub_screen(terminal, state, sub, &input, stop);
-            // The other screen drew over everything and may have changed the project (a
-            // decision as consensus coder): redraw all and re-read what this screen shows.
-            terminal.clear().map_err(term_err)?;
+            // The other screen may have changed the project (a decision as consensus coder):
+            // re-read what this screen shows. ratatui diffs against the other screen's last
+            // frame, so drawing once repaints everything (no `clear`, which would query the
+            // cursor position and race the input thread for the reply).
             dirty = true;
             update(state, Action::Tick);
             state.counts_generation += 1;

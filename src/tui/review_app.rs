@@ -48,8 +48,9 @@ pub fn run_in(
     let (w, h) = crossterm::terminal::size().map_err(term_err)?;
     let mut state =
         ReviewState::open(store, setup, ReviewKeymap::default(), Rect::new(0, 0, w, h))?;
-    // The previous screen's cells must not show through where this one draws nothing.
-    terminal.clear().map_err(term_err)?;
+    // No `terminal.clear()`: it asks the terminal for the cursor position, and the answer would
+    // go to the coding screen's input thread. None is needed either: ratatui diffs each frame
+    // against the last one drawn on this terminal, whichever screen drew it.
     event_loop(terminal, &mut state, next_event, stop)
 }
 

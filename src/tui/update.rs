@@ -1077,14 +1077,21 @@ fn open_agreement(state: &mut State) -> Result<()> {
 }
 
 /// Asks the app for the analysis screen, which starts by asking for a variable. It analyses the
-/// consensus coder's codings when the project has one (as `lacrima analyze` does), else this
-/// coder's.
+/// consensus coder's codings once there are any (as `lacrima analyze` does), else this coder's:
+/// a consensus coder that the agreement screen has just created holds nothing to analyse yet.
 fn open_analysis(state: &mut State) -> Result<()> {
     let layout = state.store.dataset_layout()?;
-    let scope = match crate::cli::analyze::scope(&state.store, &layout, None, None) {
-        Ok(s) => s,
-        Err(_) => crate::cli::analyze::scope(&state.store, &layout, Some(&state.coder), None)?,
+    let consensus: Vec<_> = state
+        .store
+        .coders_overview()?
+        .into_iter()
+        .filter(|c| c.is_consensus)
+        .collect();
+    let coder = match &consensus[..] {
+        [only] if only.answers_rated > 0 => only.name.clone(),
+        _ => state.coder.clone(),
     };
+    let scope = crate::cli::analyze::scope(&state.store, &layout, Some(&coder), None)?;
     state.launch = Some(SubScreen::Analysis(AnalysisSetup { scope, by: None }));
     Ok(())
 }
