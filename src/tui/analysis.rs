@@ -9,8 +9,8 @@
 //! `analysis_app` owns the terminal. The numbers are those of `lacrima analyze` (the same
 //! functions compute them), so screen and files always agree.
 
-use super::keymap::Key;
 use super::state::MsgKind;
+use super::subscreen::{ScreenAction, ScreenContext, ScreenKeymap, help_action, keep_visible};
 use crate::cli::analyze::{
     CategoricalCode, NumericCode, Report, Scope, categorical_report, numeric_report,
 };
@@ -106,13 +106,20 @@ pub const ANALYSIS_ACTIONS: &[(AnalysisAction, &str)] = &[
     ),
 ];
 
-impl AnalysisAction {
-    pub fn description(&self) -> &'static str {
-        ANALYSIS_ACTIONS
-            .iter()
-            .find(|(a, _)| a == self)
-            .map_or("", |(_, d)| *d)
-    }
+impl ScreenContext for AnalysisContext {
+    const ALL: &'static [Self] = &AnalysisContext::ALL;
+    const GLOBAL: Self = AnalysisContext::Global;
+    const HELP: Self = AnalysisContext::Help;
+}
+
+impl ScreenAction for AnalysisAction {
+    type Context = AnalysisContext;
+    const ACTIONS: &'static [(Self, &'static str)] = ANALYSIS_ACTIONS;
+    const KEYS: &'static [(AnalysisContext, &'static str, Self)] = ANALYSIS_KEYS;
+    const HELP: Self = AnalysisAction::Help;
+    const BACK: Self = AnalysisAction::Back;
+    const DOWN: Self = AnalysisAction::Down;
+    const UP: Self = AnalysisAction::Up;
 }
 
 /// The default key map: (context, key, action).
@@ -171,71 +178,7 @@ const ANALYSIS_KEYS: &[(AnalysisContext, &str, AnalysisAction)] = &[
 ];
 
 /// The analysis screen's key map: data, from which the help screen is generated.
-#[derive(Debug, Clone)]
-pub struct AnalysisKeymap {
-    bindings: Vec<(AnalysisContext, Key, AnalysisAction)>,
-}
-
-impl Default for AnalysisKeymap {
-    fn default() -> Self {
-        AnalysisKeymap {
-            bindings: ANALYSIS_KEYS
-                .iter()
-                .map(|(c, k, a)| (*c, Key::parse(k).expect("default keys parse"), a.clone()))
-                .collect(),
-        }
-    }
-}
-
-impl AnalysisKeymap {
-    /// The action of a key in a context; the screens fall back to the global keys, the help
-    /// does not.
-    pub fn lookup(&self, ctx: AnalysisContext, ev: &KeyEvent) -> Option<AnalysisAction> {
-        let key = Key::from_event(ev);
-        let find = |c: AnalysisContext| {
-            self.bindings
-                .iter()
-                .find(|(bc, bk, _)| *bc == c && *bk == key)
-                .map(|(_, _, a)| a.clone())
-        };
-        find(ctx)
-            .or_else(|| (ctx != AnalysisContext::Help).then(|| find(AnalysisContext::Global))?)
-    }
-
-    /// The first key bound to an action in a context (for hints), as written in the help.
-    pub fn key_label(&self, ctx: AnalysisContext, action: &AnalysisAction) -> Option<String> {
-        self.bindings
-            .iter()
-            .find(|(c, _, a)| *c == ctx && a == action)
-            .map(|(_, k, _)| k.label())
-    }
-
-    /// Per context, each action with all its keys, in binding order.
-    pub fn help(&self) -> Vec<(AnalysisContext, Vec<(String, &'static str)>)> {
-        let mut out = Vec::new();
-        for ctx in AnalysisContext::ALL {
-            let mut rows: Vec<(AnalysisAction, Vec<String>)> = Vec::new();
-            for (c, k, a) in &self.bindings {
-                if *c != ctx {
-                    continue;
-                }
-                match rows.iter_mut().find(|(ra, _)| ra == a) {
-                    Some((_, keys)) => keys.push(k.label()),
-                    None => rows.push((a.clone(), vec![k.label()])),
-                }
-            }
-            if !rows.is_empty() {
-                out.push((
-                    ctx,
-                    rows.into_iter()
-                        .map(|(a, keys)| (keys.join(" "), a.description()))
-                        .collect(),
-                ));
-            }
-        }
-        out
-    }
-}
+pub type AnalysisKeymap = ScreenKeymap<AnalysisAction>;
 
 // ---------------------------------------------------------------------------------------------
 // State
@@ -491,17 +434,7 @@ fn apply(state: &mut AnalysisState, action: AnalysisAction) -> Result<()> {
         state.quit = true;
         return Ok(());
     }
-    if let Some(scroll) = state.help {
-        state.help = match action {
-            AnalysisAction::Back | AnalysisAction::Help => None,
-            AnalysisAction::Down => Some(scroll + 1),
-            AnalysisAction::Up => Some(scroll.saturating_sub(1)),
-            _ => Some(scroll),
-        };
-        return Ok(());
-    }
-    if action == AnalysisAction::Help {
-        state.help = Some(0);
+    if help_action(&mut state.help, &action) {
         return Ok(());
     }
     match state.view {
@@ -582,11 +515,7 @@ fn sort_rows(state: &mut AnalysisState) {
 
 fn keep_row_visible(state: &mut AnalysisState) {
     let rows = state.table_rows();
-    if state.row < state.row_offset {
-        state.row_offset = state.row;
-    } else if state.row >= state.row_offset + rows {
-        state.row_offset = state.row + 1 - rows;
-    }
+    keep_visible(state.row, &mut state.row_offset, rows);
 }
 
 fn table_action(state: &mut AnalysisState, action: AnalysisAction) -> Result<()> {

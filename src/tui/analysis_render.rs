@@ -4,6 +4,7 @@
 
 use super::analysis::{AnalysisAction, AnalysisContext, AnalysisState, Results, SortOrder, View};
 use super::state::MsgKind;
+use super::subscreen::{fg, fit, pad, render_screen};
 use crate::analysis::SMALL_EXPECTED;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -28,18 +29,11 @@ struct Painter<'a> {
 
 impl Painter<'_> {
     fn fg(&self, c: Color) -> Style {
-        if self.state.color {
-            Style::default().fg(c)
-        } else {
-            Style::default()
-        }
+        fg(self.state.color, c)
     }
 
     fn hint(&self, ctx: AnalysisContext, action: AnalysisAction, what: &str) -> Option<String> {
-        self.state
-            .keymap
-            .key_label(ctx, &action)
-            .map(|k| format!("{k} {what}"))
+        self.state.keymap.hint(ctx, &action, what)
     }
 
     fn hints(&self, ctx: AnalysisContext, list: &[(AnalysisAction, &str)]) -> String {
@@ -56,52 +50,19 @@ impl Painter<'_> {
 
 pub fn render(frame: &mut Frame<'_>, state: &AnalysisState) {
     let p = Painter { state };
-    let area = frame.area();
-    if area.height < 8 || area.width < 40 {
-        frame.render_widget(
-            Paragraph::new("The terminal is too small for the analysis screen.")
-                .wrap(Wrap { trim: true }),
-            area,
-        );
-        return;
-    }
-    match (state.view, &state.results) {
-        (View::Table, Some(r)) => render_table(frame, &p, area, r),
-        (View::Answers, _) => render_answers(frame, &p, area),
-        _ => render_variables(frame, &p, area),
-    }
-    render_status(
+    render_screen(
         frame,
-        &p,
-        Rect::new(area.x, area.bottom() - 1, area.width, 1),
+        (40, 8),
+        "analysis",
+        state.help,
+        |frame, area| match (state.view, &state.results) {
+            (View::Table, Some(r)) => render_table(frame, &p, area, r),
+            (View::Answers, _) => render_answers(frame, &p, area),
+            _ => render_variables(frame, &p, area),
+        },
+        |frame, area| render_status(frame, &p, area),
+        |frame, area, scroll| render_help(frame, &p, area, scroll),
     );
-    if let Some(scroll) = state.help {
-        render_help(frame, &p, area, scroll);
-    }
-}
-
-fn fit(s: &str, width: usize) -> String {
-    let mut out = String::new();
-    let mut used = 0;
-    for c in s.chars() {
-        let w = c.to_string().width();
-        if used + w > width {
-            if width > 0 && !out.is_empty() {
-                out.pop();
-                out.push('…');
-            }
-            return out;
-        }
-        used += w;
-        out.push(c);
-    }
-    out
-}
-
-fn pad(s: &str, width: usize) -> String {
-    let s = fit(s, width);
-    let w = s.width();
-    format!("{s}{}", " ".repeat(width.saturating_sub(w)))
 }
 
 fn right(s: &str, width: usize) -> String {

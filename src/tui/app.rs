@@ -2,24 +2,20 @@
 //! panic, SIGTERM, SIGHUP), the event loop, mouse and resize, and the counts worker.
 
 use super::state::{State, SubScreen};
+use super::subscreen::term_err;
 use super::worker::{CountRequest, Worker};
 use super::{Action, Keymap, action_for_key, render, update};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::store::Store;
 use crossterm::event::{self, Event, KeyEventKind, MouseButton, MouseEventKind};
 use ratatui::layout::Rect;
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
 /// How often the screen looks for other coders' changes to the project.
 const TICK: Duration = Duration::from_millis(1000);
-
-fn term_err(e: std::io::Error) -> Error {
-    Error::io("the terminal", e)
-}
 
 /// Opens the coding screen on a project for a coder and runs it until the coder quits.
 pub fn run(project: &Path, coder: &str) -> Result<()> {
@@ -28,10 +24,7 @@ pub fn run(project: &Path, coder: &str) -> Result<()> {
     let store = Store::open(project)?;
     store.defer_checkpoints()?;
     let worker = Worker::spawn(project)?;
-    let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
-        signal_hook::flag::register(sig, Arc::clone(&stop)).map_err(term_err)?;
-    }
+    let stop = super::subscreen::stop_on_signals()?;
     let (w, h) = crossterm::terminal::size().map_err(term_err)?;
     let mut state = State::open(store, coder, keymap, Rect::new(0, 0, w, h))?;
 

@@ -17,6 +17,7 @@ pub mod review;
 pub mod review_app;
 pub mod review_render;
 pub mod state;
+pub mod subscreen;
 pub mod text;
 pub mod update;
 pub mod worker;

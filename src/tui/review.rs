@@ -8,8 +8,8 @@
 //! [`ReviewState`] through store calls, each committed before it returns; `review_render`
 //! draws the state and nothing else; `review_app` owns the terminal.
 
-use super::keymap::Key;
 use super::state::MsgKind;
+use super::subscreen::{ScreenAction, ScreenContext, ScreenKeymap, help_action, keep_visible};
 use super::text::{self, Grapheme};
 use crate::agreement::{AgreementReport, ReportInput, ReportOptions, agreement_report};
 use crate::error::{Error, Result};
@@ -139,13 +139,20 @@ pub const REVIEW_ACTIONS: &[(ReviewAction, &str)] = &[
     ),
 ];
 
-impl ReviewAction {
-    pub fn description(&self) -> &'static str {
-        REVIEW_ACTIONS
-            .iter()
-            .find(|(a, _)| a == self)
-            .map_or("", |(_, d)| *d)
-    }
+impl ScreenContext for ReviewContext {
+    const ALL: &'static [Self] = &ReviewContext::ALL;
+    const GLOBAL: Self = ReviewContext::Global;
+    const HELP: Self = ReviewContext::Help;
+}
+
+impl ScreenAction for ReviewAction {
+    type Context = ReviewContext;
+    const ACTIONS: &'static [(Self, &'static str)] = REVIEW_ACTIONS;
+    const KEYS: &'static [(ReviewContext, &'static str, Self)] = REVIEW_KEYS;
+    const HELP: Self = ReviewAction::Help;
+    const BACK: Self = ReviewAction::Back;
+    const DOWN: Self = ReviewAction::Down;
+    const UP: Self = ReviewAction::Up;
 }
 
 /// The default key map: (context, key, action).
@@ -214,70 +221,7 @@ const REVIEW_KEYS: &[(ReviewContext, &str, ReviewAction)] = &[
 ];
 
 /// The review screen's key map: data, from which the help screen is generated.
-#[derive(Debug, Clone)]
-pub struct ReviewKeymap {
-    bindings: Vec<(ReviewContext, Key, ReviewAction)>,
-}
-
-impl Default for ReviewKeymap {
-    fn default() -> Self {
-        ReviewKeymap {
-            bindings: REVIEW_KEYS
-                .iter()
-                .map(|(c, k, a)| (*c, Key::parse(k).expect("default keys parse"), a.clone()))
-                .collect(),
-        }
-    }
-}
-
-impl ReviewKeymap {
-    /// The action of a key in a context; the screens fall back to the global keys, the help
-    /// does not.
-    pub fn lookup(&self, ctx: ReviewContext, ev: &KeyEvent) -> Option<ReviewAction> {
-        let key = Key::from_event(ev);
-        let find = |c: ReviewContext| {
-            self.bindings
-                .iter()
-                .find(|(bc, bk, _)| *bc == c && *bk == key)
-                .map(|(_, _, a)| a.clone())
-        };
-        find(ctx).or_else(|| (ctx != ReviewContext::Help).then(|| find(ReviewContext::Global))?)
-    }
-
-    /// The first key bound to an action in a context (for hints), as written in the help.
-    pub fn key_label(&self, ctx: ReviewContext, action: &ReviewAction) -> Option<String> {
-        self.bindings
-            .iter()
-            .find(|(c, _, a)| *c == ctx && a == action)
-            .map(|(_, k, _)| k.label())
-    }
-
-    /// Per context, each action with all its keys, in binding order.
-    pub fn help(&self) -> Vec<(ReviewContext, Vec<(String, &'static str)>)> {
-        let mut out = Vec::new();
-        for ctx in ReviewContext::ALL {
-            let mut rows: Vec<(ReviewAction, Vec<String>)> = Vec::new();
-            for (c, k, a) in &self.bindings {
-                if *c != ctx {
-                    continue;
-                }
-                match rows.iter_mut().find(|(ra, _)| ra == a) {
-                    Some((_, keys)) => keys.push(k.label()),
-                    None => rows.push((a.clone(), vec![k.label()])),
-                }
-            }
-            if !rows.is_empty() {
-                out.push((
-                    ctx,
-                    rows.into_iter()
-                        .map(|(a, keys)| (keys.join(" "), a.description()))
-                        .collect(),
-                ));
-            }
-        }
-        out
-    }
-}
+pub type ReviewKeymap = ScreenKeymap<ReviewAction>;
 
 // ---------------------------------------------------------------------------------------------
 // State
@@ -495,17 +439,7 @@ fn apply(state: &mut ReviewState, action: ReviewAction) -> Result<()> {
         state.quit = true;
         return Ok(());
     }
-    if let Some(scroll) = state.help {
-        state.help = match action {
-            ReviewAction::Back | ReviewAction::Help => None,
-            ReviewAction::Down => Some(scroll + 1),
-            ReviewAction::Up => Some(scroll.saturating_sub(1)),
-            _ => Some(scroll),
-        };
-        return Ok(());
-    }
-    if action == ReviewAction::Help {
-        state.help = Some(0);
+    if help_action(&mut state.help, &action) {
         return Ok(());
     }
     if state.edit.is_some() {
@@ -519,11 +453,7 @@ fn apply(state: &mut ReviewState, action: ReviewAction) -> Result<()> {
 
 fn keep_selected_visible(state: &mut ReviewState) {
     let rows = state.table_rows();
-    if state.selected < state.table_offset {
-        state.table_offset = state.selected;
-    } else if state.selected >= state.table_offset + rows {
-        state.table_offset = state.selected + 1 - rows;
-    }
+    keep_visible(state.selected, &mut state.table_offset, rows);
 }
 
 fn table_action(state: &mut ReviewState, action: ReviewAction) -> Result<()> {

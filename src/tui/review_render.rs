@@ -4,6 +4,7 @@
 
 use super::review::{Item, ReviewContext, ReviewState, View, grapheme_spans};
 use super::state::MsgKind;
+use super::subscreen::{fg, fit, pad, render_screen};
 use super::text::{self, Cell, Mark};
 use crate::agreement::Reliability;
 use crate::store::Version;
@@ -12,7 +13,6 @@ use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
-use unicode_width::UnicodeWidthStr;
 
 /// Colours with a meaning, named so tests can assert them.
 pub const RELIABLE: Color = Color::Green;
@@ -47,11 +47,7 @@ struct Painter<'a> {
 
 impl Painter<'_> {
     fn fg(&self, c: Color) -> Style {
-        if self.state.color {
-            Style::default().fg(c)
-        } else {
-            Style::default()
-        }
+        fg(self.state.color, c)
     }
 
     fn bg(&self, c: Color) -> Style {
@@ -63,64 +59,31 @@ impl Painter<'_> {
     }
 
     fn hint(&self, ctx: ReviewContext, action: super::review::ReviewAction, what: &str) -> String {
-        match self.state.keymap.key_label(ctx, &action) {
-            Some(k) => format!("{k} {what}"),
-            None => String::new(),
-        }
+        self.state
+            .keymap
+            .hint(ctx, &action, what)
+            .unwrap_or_default()
     }
 }
 
 pub fn render(frame: &mut Frame<'_>, state: &ReviewState) {
     let p = Painter { state };
-    let area = frame.area();
-    if area.height < 6 || area.width < 30 {
-        frame.render_widget(
-            Paragraph::new("The terminal is too small for the review screen.")
-                .wrap(Wrap { trim: true }),
-            area,
-        );
-        return;
-    }
-    match state.view {
-        View::Table => render_table(frame, &p, area),
-        View::Queue => render_queue(frame, &p, area),
-    }
-    render_status(
+    render_screen(
         frame,
-        &p,
-        Rect::new(area.x, area.bottom() - 1, area.width, 1),
+        (30, 6),
+        "review",
+        state.help,
+        |frame, area| match state.view {
+            View::Table => render_table(frame, &p, area),
+            View::Queue => render_queue(frame, &p, area),
+        },
+        |frame, area| render_status(frame, &p, area),
+        |frame, area, scroll| render_help(frame, &p, area, scroll),
     );
-    if let Some(scroll) = state.help {
-        render_help(frame, &p, area, scroll);
-    }
 }
 
 fn fixed(v: Option<f64>) -> String {
     v.map_or_else(|| "-".into(), |x| format!("{x:.3}"))
-}
-
-fn fit(s: &str, width: usize) -> String {
-    let mut out = String::new();
-    let mut used = 0;
-    for c in s.chars() {
-        let w = c.to_string().width();
-        if used + w > width {
-            if width > 0 && !out.is_empty() {
-                out.pop();
-                out.push('…');
-            }
-            return out;
-        }
-        used += w;
-        out.push(c);
-    }
-    out
-}
-
-fn pad(s: &str, width: usize) -> String {
-    let s = fit(s, width);
-    let w = s.width();
-    format!("{s}{}", " ".repeat(width.saturating_sub(w)))
 }
 
 fn and_list(names: &[String]) -> String {
