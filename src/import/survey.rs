@@ -125,8 +125,17 @@ pub fn import_survey(
     };
     let open_cols = names::indices("--open", &open_names, &headers, &file)?;
     let levels_opt = parse_levels(&opts.levels, &headers, &file)?;
+    let existing_vars: HashMap<String, ExistingVariable> = store
+        .variables()?
+        .into_iter()
+        .map(|v| (v.name.clone(), v))
+        .collect();
+    let existing_questions = store.question_names()?;
     let roles = plan_roles(
-        store,
+        Existing {
+            questions: &existing_questions,
+            variables: &existing_vars,
+        },
         &headers,
         id_col,
         &open_cols,
@@ -143,11 +152,6 @@ pub fn import_survey(
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
     };
-    let existing_vars: HashMap<String, ExistingVariable> = store
-        .variables()?
-        .into_iter()
-        .map(|v| (v.name.clone(), v))
-        .collect();
 
     let mut writer = store.begin_survey_import(&file, opts.fresh_project)?;
     let mut question_ids = Vec::new();
@@ -397,10 +401,18 @@ pub fn import_survey(
     })
 }
 
+/// What the project holds before the import: read once, used to plan and to write.
+#[derive(Clone, Copy)]
+struct Existing<'a> {
+    questions: &'a [String],
+    variables: &'a HashMap<String, ExistingVariable>,
+}
+
 /// Decides what each column becomes: the ID, a question, a variable of a known kind (from the
-/// project or an option), a variable to infer, or skipped.
+/// project or an option), a variable to infer, or skipped. The project's questions and variables
+/// are passed in: the import reads them once.
 fn plan_roles(
-    store: &Store,
+    existing: Existing<'_>,
     headers: &[String],
     id_col: usize,
     open_cols: &[usize],
@@ -459,16 +471,14 @@ fn plan_roles(
             }
         }
     }
-    let existing_questions = store.question_names()?;
-    let existing_vars: HashMap<String, VariableKind> = store
-        .variables()?
-        .into_iter()
-        .map(|v| (v.name, v.kind))
-        .collect();
     let mut out = Vec::with_capacity(headers.len());
     for (c, h) in headers.iter().enumerate() {
-        let is_q = existing_questions.contains(h);
-        let role = match (roles[c].take(), is_q, existing_vars.get(h)) {
+        let is_q = existing.questions.contains(h);
+        let role = match (
+            roles[c].take(),
+            is_q,
+            existing.variables.get(h).map(|v| &v.kind),
+        ) {
             (Some(Role::Question), false, Some(_)) => {
                 return Err(Error::input(format!(
                     "--open: {h:?} is a variable in this project, not a question; it cannot \
