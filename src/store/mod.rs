@@ -8,6 +8,7 @@
 mod agreement_data;
 mod analysis_data;
 mod assign;
+mod bulk;
 mod codebook;
 mod codings;
 mod consensus;

@@ -1,6 +1,7 @@
 //! Writing a survey import (a "wave") into the project inside one transaction.
 
 use super::Store;
+use super::bulk::BulkStatement;
 use crate::error::{Error, Result};
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -104,6 +105,10 @@ impl Store {
             self.set_meta("import_incomplete", "1")?;
             conn.pragma_update(None, "journal_mode", "MEMORY")?;
             conn.pragma_update(None, "synchronous", "OFF")?;
+            // Every respondent and question id this import writes is one it has just made, so
+            // checking each answer's against their tables (a b-tree lookup per row) proves
+            // nothing here; it was a quarter of the import's time. On again when the import ends.
+            conn.pragma_update(None, "foreign_keys", "OFF")?;
         }
         conn.execute_batch("BEGIN IMMEDIATE")?;
         let writer = (|| {
@@ -117,9 +122,15 @@ impl Store {
                 params![file, crate::timefmt::now()],
             )?;
             let wave = conn.last_insert_rowid();
+            let deferred_indexes = if fresh {
+                defer_indexes(conn)?
+            } else {
+                Vec::new()
+            };
             Ok::<_, Error>(SurveyWriter {
                 conn,
                 fresh,
+                deferred_indexes,
                 wave,
                 max_before,
                 added: 0,
@@ -134,9 +145,32 @@ impl Store {
         })();
         if writer.is_err() {
             let _ = conn.execute_batch("ROLLBACK");
+            if fresh {
+                let _ = conn.pragma_update(None, "foreign_keys", "ON");
+            }
         }
         writer
     }
+}
+
+/// Drops the secondary (non-unique) indexes of the tables an import fills, returning the SQL that
+/// makes them again. Into an empty project, building such an index once from the loaded table
+/// is cheaper than updating it for every answer; unique indexes stay, since they are what finds
+/// a repeated ID while the rows go in.
+fn defer_indexes(conn: &Connection) -> Result<Vec<String>> {
+    let mut st = conn.prepare(
+        "SELECT name, sql FROM sqlite_schema
+         WHERE type = 'index' AND tbl_name IN ('respondents', 'responses') AND sql IS NOT NULL
+           AND sql NOT LIKE 'CREATE UNIQUE INDEX%'
+         ORDER BY name",
+    )?;
+    let indexes: Vec<(String, String)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (name, _) in &indexes {
+        conn.execute_batch(&format!("DROP INDEX {}", quote_ident(name)))?;
+    }
+    Ok(indexes.into_iter().map(|(_, sql)| sql).collect())
 }
 
 pub(crate) fn variables_in(conn: &Connection) -> Result<Vec<ExistingVariable>> {
@@ -176,6 +210,8 @@ fn quote_ident(name: &str) -> String {
 pub struct SurveyWriter<'a> {
     conn: &'a Connection,
     fresh: bool,
+    /// Indexes dropped for a fresh import, made again by [`SurveyWriter::finish`].
+    deferred_indexes: Vec<String>,
     wave: i64,
     max_before: i64,
     added: usize,
@@ -414,14 +450,15 @@ impl<'a> SurveyWriter<'a> {
         let Some(c) = self.chunk.as_mut() else {
             return Ok(false);
         };
-        let mut k = 1;
-        for (i, row) in rows.iter().enumerate() {
-            c.respondents.raw_bind_parameter(k, first_id + i as i64)?;
-            c.respondents.raw_bind_parameter(k + 1, row.ext_id())?;
-            c.respondents.raw_bind_parameter(k + 2, self.wave)?;
-            k += 3;
-        }
-        match c.respondents.raw_execute() {
+        let wave = self.wave;
+        let inserted = c.respondents.run(|p| {
+            for (i, row) in rows.iter().enumerate() {
+                p.int(3 * i + 1, first_id + i as i64);
+                p.text(3 * i + 2, row.ext_id());
+                p.int(3 * i + 3, wave);
+            }
+        });
+        match inserted {
             Ok(_) => {}
             Err(rusqlite::Error::SqliteFailure(e, _))
                 if e.code == rusqlite::ErrorCode::ConstraintViolation =>
@@ -431,30 +468,28 @@ impl<'a> SurveyWriter<'a> {
             Err(e) => return Err(e.into()),
         }
         let width = self.variables.len() + 1;
-        for (i, row) in rows.iter().enumerate() {
-            c.values
-                .raw_bind_parameter(i * width + 1, first_id + i as i64)?;
-            for j in 0..width - 1 {
-                c.values.raw_bind_parameter(
-                    i * width + j + 2,
-                    rusqlite::types::ToSqlOutput::Borrowed(row.value(j)),
-                )?;
-            }
-        }
-        c.values.raw_execute()?;
-        if let Some(responses) = c.responses.as_mut() {
-            let mut k = 1;
+        c.values.run(|p| {
             for (i, row) in rows.iter().enumerate() {
-                for (q, qid) in self.questions.iter().enumerate() {
-                    let text = row.answer(q);
-                    responses.raw_bind_parameter(k, first_id + i as i64)?;
-                    responses.raw_bind_parameter(k + 1, *qid)?;
-                    responses.raw_bind_parameter(k + 2, text)?;
-                    responses.raw_bind_parameter(k + 3, row.answer_is_empty(q))?;
-                    k += 4;
+                p.int(i * width + 1, first_id + i as i64);
+                for j in 0..width - 1 {
+                    p.value(i * width + j + 2, row.value(j));
                 }
             }
-            responses.raw_execute()?;
+        })?;
+        if let Some(responses) = c.responses.as_mut() {
+            let questions = &self.questions;
+            responses.run(|p| {
+                let mut k = 1;
+                for (i, row) in rows.iter().enumerate() {
+                    for (q, qid) in questions.iter().enumerate() {
+                        p.int(k, first_id + i as i64);
+                        p.int(k + 1, *qid);
+                        p.text(k + 2, row.answer(q));
+                        p.int(k + 3, i64::from(row.answer_is_empty(q)));
+                        k += 4;
+                    }
+                }
+            })?;
         }
         self.added += n;
         Ok(true)
@@ -477,18 +512,24 @@ impl<'a> SurveyWriter<'a> {
             None
         } else {
             let per = vec!["(?, ?, ?, ?)"; n * self.questions.len()];
-            Some(self.conn.prepare(&format!(
-                "INSERT INTO responses (respondent_id, question_id, text, is_empty) VALUES {}",
-                per.join(", ")
-            ))?)
+            Some(BulkStatement::prepare(
+                self.conn,
+                &format!(
+                    "INSERT INTO responses (respondent_id, question_id, text, is_empty) VALUES {}",
+                    per.join(", ")
+                ),
+            )?)
         };
         Ok(ChunkInserts {
             rows: n,
-            respondents: self.conn.prepare(&format!(
-                "INSERT INTO respondents (id, ext_id, wave) VALUES {}",
-                rows(3)
-            ))?,
-            values: self.conn.prepare(&values_sql)?,
+            respondents: BulkStatement::prepare(
+                self.conn,
+                &format!(
+                    "INSERT INTO respondents (id, ext_id, wave) VALUES {}",
+                    rows(3)
+                ),
+            )?,
+            values: BulkStatement::prepare(self.conn, &values_sql)?,
             responses,
         })
     }
@@ -589,6 +630,9 @@ impl<'a> SurveyWriter<'a> {
                 "wave": self.wave, "added": self.added, "skipped": skipped
             })),
         )?;
+        for sql in &self.deferred_indexes {
+            self.conn.execute_batch(sql)?;
+        }
         if self.fresh {
             self.conn.execute(
                 "DELETE FROM project_meta WHERE key = 'import_incomplete'",
@@ -600,16 +644,19 @@ impl<'a> SurveyWriter<'a> {
         if self.fresh {
             self.conn.pragma_update(None, "journal_mode", "WAL")?;
             self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+            self.conn.pragma_update(None, "foreign_keys", "ON")?;
         }
         Ok(self.wave)
     }
 }
 
+/// The statements of the bulk path bind text in place (see [`BulkStatement`]); per-row inserts
+/// into a project with respondents are few per file and keep rusqlite's statements.
 struct ChunkInserts<'a> {
     rows: usize,
-    respondents: rusqlite::Statement<'a>,
-    values: rusqlite::Statement<'a>,
-    responses: Option<rusqlite::Statement<'a>>,
+    respondents: BulkStatement<'a>,
+    values: BulkStatement<'a>,
+    responses: Option<BulkStatement<'a>>,
 }
 
 struct Inserts<'a> {
@@ -622,6 +669,9 @@ impl Drop for SurveyWriter<'_> {
     fn drop(&mut self) {
         if !self.done {
             let _ = self.conn.execute_batch("ROLLBACK");
+            if self.fresh {
+                let _ = self.conn.pragma_update(None, "foreign_keys", "ON");
+            }
         }
     }
 }
@@ -636,5 +686,117 @@ fn same_value(old: &Value, new: &ValueRef<'_>) -> bool {
         }
         (Value::Text(a), ValueRef::Text(b)) => a.as_bytes() == *b,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Row(String, String);
+
+    impl RespondentRow for Row {
+        fn ext_id(&self) -> &str {
+            &self.0
+        }
+        fn value(&self, _: usize) -> ValueRef<'_> {
+            ValueRef::Integer(self.0.len() as i64)
+        }
+        fn answer(&self, _: usize) -> &str {
+            &self.1
+        }
+    }
+
+    fn indexes(conn: &Connection) -> Vec<(String, Option<String>)> {
+        conn.prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'index' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_first_import_in_bulk_leaves_the_indexes_and_foreign_keys_as_it_found_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::create(&dir.path().join("p.db")).unwrap();
+        let before = indexes(store.conn());
+        let mut w = store.begin_survey_import("survey.csv", true).unwrap();
+        let q = w.add_question("answer_a", None).unwrap();
+        let v = w
+            .add_variable("score", None, VariableKind::Numeric, &[])
+            .unwrap();
+        w.set_layout(vec![q], &[v]).unwrap();
+        let rows: Vec<Row> = (0..64)
+            .map(|i| {
+                Row(
+                    format!("R{i}"),
+                    if i % 3 == 0 {
+                        String::new()
+                    } else {
+                        format!("answer {i}")
+                    },
+                )
+            })
+            .collect();
+        assert!(w.insert_new_chunk(&rows[..32]).unwrap());
+        assert!(w.insert_new_chunk(&rows[32..]).unwrap());
+        w.finish(0).unwrap();
+
+        let conn = store.conn();
+        assert_eq!(
+            indexes(conn),
+            before,
+            "every index is back, as the migrations wrote it"
+        );
+        let fk: i64 = conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(fk, 1, "foreign keys are enforced again after the import");
+        let check: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
+        let dangling: i64 = conn
+            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(dangling, 0);
+        let offered: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM responses INDEXED BY responses_offered WHERE is_empty = 0",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(offered, 42, "the rebuilt index holds every answer");
+        let orphan = conn.execute(
+            "INSERT INTO responses (respondent_id, question_id, text, is_empty) VALUES (999, 1, 'x', 0)",
+            [],
+        );
+        assert!(orphan.is_err(), "an answer of nobody is still refused");
+    }
+
+    #[test]
+    fn a_failed_first_import_enforces_foreign_keys_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::create(&dir.path().join("p.db")).unwrap();
+        let w = store.begin_survey_import("survey.csv", true).unwrap();
+        drop(w);
+        let fk: i64 = store
+            .conn()
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(fk, 1);
+        let offered: i64 = store
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE name = 'responses_offered'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(offered, 1, "the dropped index came back with the rollback");
     }
 }
