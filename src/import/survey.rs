@@ -225,6 +225,7 @@ pub fn import_survey(
         var_missing: vec![0; vars.len()],
         answered: vec![0; open_cols.len()],
         empty: vec![0; open_cols.len()],
+        scratch: String::new(),
     };
     let mut added = 0usize;
     let mut skipped = 0usize;
@@ -680,6 +681,8 @@ struct Preparer<'a> {
     var_missing: Vec<u64>,
     answered: Vec<u64>,
     empty: Vec<u64>,
+    /// Where numbers are rendered to compare with their text.
+    scratch: String,
 }
 
 impl Preparer<'_> {
@@ -740,7 +743,7 @@ impl Preparer<'_> {
                 None => match number {
                     Some(f) => {
                         stats.numbers_as_numbers += 1;
-                        let (cell, plain) = as_number(raw, f);
+                        let (cell, plain) = as_number(raw, f, &mut self.scratch);
                         if !plain {
                             stats.numbers_not_plain += 1;
                         }
@@ -788,11 +791,21 @@ fn wrong_kind(
 
 /// The number as a cell, and whether it was written in the form Rust writes it ("34", "83.25";
 /// not "007", "4.50" or " 12"), in which case its text can be recovered from the number.
-fn as_number(raw: &str, f: f64) -> (Cell, bool) {
-    match raw.trim().parse::<i64>() {
-        Ok(i) => (Cell::Int(i), i.to_string() == raw),
-        Err(_) => (Cell::Real(f), format!("{f}") == raw),
-    }
+/// `scratch` holds the rendering, so that checking costs no allocation per value.
+fn as_number(raw: &str, f: f64, scratch: &mut String) -> (Cell, bool) {
+    use std::fmt::Write as _;
+    scratch.clear();
+    let cell = match raw.trim().parse::<i64>() {
+        Ok(i) => {
+            let _ = write!(scratch, "{i}");
+            Cell::Int(i)
+        }
+        Err(_) => {
+            let _ = write!(scratch, "{f}");
+            Cell::Real(f)
+        }
+    };
+    (cell, scratch == raw)
 }
 
 fn describe(role: &Role) -> &'static str {
