@@ -96,18 +96,23 @@ impl Store {
     /// `fresh`: the project was created for this import and will be deleted if it fails. Its
     /// first import then keeps the rollback journal in memory instead of writing every page twice
     /// through the WAL; a marker in project_meta makes an interrupted first import detectable.
+    /// Any import into a project without respondents runs without foreign-key checks and builds
+    /// the non-unique indexes of what it fills once at the end.
     pub fn begin_survey_import(&mut self, file: &str, fresh: bool) -> Result<SurveyWriter<'_>> {
         let conn = self.conn();
         // Large imports spill less to disk with a bigger page cache (about 32 MB).
         conn.pragma_update(None, "cache_size", -32_000)?;
-        let fresh = fresh && self.respondent_count()? == 0;
+        let empty = self.respondent_count()? == 0;
+        let fresh = fresh && empty;
         if fresh {
             self.set_meta("import_incomplete", "1")?;
             conn.pragma_update(None, "journal_mode", "MEMORY")?;
             conn.pragma_update(None, "synchronous", "OFF")?;
-            // Every respondent and question id this import writes is one it has just made, so
-            // checking each answer's against their tables (a b-tree lookup per row) proves
-            // nothing here; it was a quarter of the import's time. On again when the import ends.
+        }
+        if empty {
+            // Every respondent and question id a first import writes is one it has just made,
+            // so checking each answer's against their tables (a b-tree lookup per row) proves
+            // nothing; it was a quarter of the import's time. On again when the import ends.
             conn.pragma_update(None, "foreign_keys", "OFF")?;
         }
         conn.execute_batch("BEGIN IMMEDIATE")?;
@@ -122,7 +127,7 @@ impl Store {
                 params![file, crate::timefmt::now()],
             )?;
             let wave = conn.last_insert_rowid();
-            let deferred_indexes = if fresh {
+            let deferred_indexes = if max_before == 0 {
                 defer_indexes(conn)?
             } else {
                 Vec::new()
@@ -130,6 +135,7 @@ impl Store {
             Ok::<_, Error>(SurveyWriter {
                 conn,
                 fresh,
+                foreign_keys_off: empty,
                 deferred_indexes,
                 wave,
                 max_before,
@@ -145,7 +151,7 @@ impl Store {
         })();
         if writer.is_err() {
             let _ = conn.execute_batch("ROLLBACK");
-            if fresh {
+            if empty {
                 let _ = conn.pragma_update(None, "foreign_keys", "ON");
             }
         }
@@ -210,7 +216,9 @@ fn quote_ident(name: &str) -> String {
 pub struct SurveyWriter<'a> {
     conn: &'a Connection,
     fresh: bool,
-    /// Indexes dropped for a fresh import, made again by [`SurveyWriter::finish`].
+    /// Foreign-key checks are off for this import (the project had no respondents).
+    foreign_keys_off: bool,
+    /// Indexes dropped for a first import, made again by [`SurveyWriter::finish`].
     deferred_indexes: Vec<String>,
     wave: i64,
     max_before: i64,
@@ -650,6 +658,8 @@ impl<'a> SurveyWriter<'a> {
         if self.fresh {
             self.conn.pragma_update(None, "journal_mode", "WAL")?;
             self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        }
+        if self.foreign_keys_off {
             self.conn.pragma_update(None, "foreign_keys", "ON")?;
         }
         Ok(self.wave)
@@ -675,7 +685,7 @@ impl Drop for SurveyWriter<'_> {
     fn drop(&mut self) {
         if !self.done {
             let _ = self.conn.execute_batch("ROLLBACK");
-            if self.fresh {
+            if self.foreign_keys_off {
                 let _ = self.conn.pragma_update(None, "foreign_keys", "ON");
             }
         }
@@ -724,10 +734,17 @@ mod tests {
 
     #[test]
     fn a_first_import_in_bulk_leaves_the_indexes_and_foreign_keys_as_it_found_them() {
+        // fresh: `lacrima import` made the project; not fresh: `lacrima init` did, earlier.
+        for fresh in [true, false] {
+            first_import_in_bulk(fresh);
+        }
+    }
+
+    fn first_import_in_bulk(fresh: bool) {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::create(&dir.path().join("p.db")).unwrap();
         let before = indexes(store.conn());
-        let mut w = store.begin_survey_import("survey.csv", true).unwrap();
+        let mut w = store.begin_survey_import("survey.csv", fresh).unwrap();
         let q = w.add_question("answer_a", None).unwrap();
         let v = w
             .add_variable("score", None, VariableKind::Numeric, &[])
@@ -788,7 +805,7 @@ mod tests {
     fn a_failed_first_import_enforces_foreign_keys_again() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::create(&dir.path().join("p.db")).unwrap();
-        let w = store.begin_survey_import("survey.csv", true).unwrap();
+        let w = store.begin_survey_import("survey.csv", false).unwrap();
         drop(w);
         let fk: i64 = store
             .conn()
