@@ -429,12 +429,14 @@ impl<'a> SurveyWriter<'a> {
             )
         };
         self.inserts = Some(Inserts {
-            respondent: self.conn.prepare(
+            respondent: BulkStatement::prepare(
+                self.conn,
                 "INSERT INTO respondents (ext_id, wave) VALUES (?1, ?2)
                  ON CONFLICT (ext_id) DO NOTHING",
             )?,
-            values: self.conn.prepare(&insert)?,
-            response: self.conn.prepare(
+            values: BulkStatement::prepare(self.conn, &insert)?,
+            response: BulkStatement::prepare(
+                self.conn,
                 "INSERT INTO responses (respondent_id, question_id, text, is_empty)
                  VALUES (?1, ?2, ?3, ?4)",
             )?,
@@ -547,25 +549,29 @@ impl<'a> SurveyWriter<'a> {
         let Some(st) = self.inserts.as_mut() else {
             return Err(Error::input("internal: set_layout must come before insert"));
         };
-        st.respondent.raw_bind_parameter(1, row.ext_id())?;
-        st.respondent.raw_bind_parameter(2, self.wave)?;
-        if st.respondent.raw_execute()? == 0 {
+        let wave = self.wave;
+        if st.respondent.run(|p| {
+            p.text(1, row.ext_id());
+            p.int(2, wave);
+        })? == 0
+        {
             return self.compare_existing(row);
         }
         let rid = self.conn.last_insert_rowid();
-        st.values.raw_bind_parameter(1, rid)?;
-        for i in 0..self.variables.len() {
-            st.values
-                .raw_bind_parameter(i + 2, rusqlite::types::ToSqlOutput::Borrowed(row.value(i)))?;
-        }
-        st.values.raw_execute()?;
+        let nvars = self.variables.len();
+        st.values.run(|p| {
+            p.int(1, rid);
+            for i in 0..nvars {
+                p.value(i + 2, row.value(i));
+            }
+        })?;
         for (q, qid) in self.questions.iter().enumerate() {
-            let text = row.answer(q);
-            st.response.raw_bind_parameter(1, rid)?;
-            st.response.raw_bind_parameter(2, *qid)?;
-            st.response.raw_bind_parameter(3, text)?;
-            st.response.raw_bind_parameter(4, row.answer_is_empty(q))?;
-            st.response.raw_execute()?;
+            st.response.run(|p| {
+                p.int(1, rid);
+                p.int(2, *qid);
+                p.text(3, row.answer(q));
+                p.int(4, i64::from(row.answer_is_empty(q)));
+            })?;
         }
         self.added += 1;
         Ok(RespondentOutcome::Added)
@@ -573,11 +579,11 @@ impl<'a> SurveyWriter<'a> {
 
     fn compare_existing<R: RespondentRow>(&self, row: &R) -> Result<RespondentOutcome> {
         let ext_id = row.ext_id();
-        let rid: i64 = self.conn.query_row(
-            "SELECT id FROM respondents WHERE ext_id = ?1",
-            [ext_id],
-            |r| r.get(0),
-        )?;
+        // Cached: a later wave may hold as many known IDs as new ones.
+        let rid: i64 = self
+            .conn
+            .prepare_cached("SELECT id FROM respondents WHERE ext_id = ?1")?
+            .query_row([ext_id], |r| r.get(0))?;
         if rid > self.max_before {
             return Ok(RespondentOutcome::DuplicateInFile(
                 (rid - self.max_before - 1) as usize,
@@ -587,7 +593,8 @@ impl<'a> SurveyWriter<'a> {
         if !self.variables.is_empty() {
             let stored: Vec<Value> = self
                 .conn
-                .query_row(&self.select_values_sql, [rid], |r| {
+                .prepare_cached(&self.select_values_sql)?
+                .query_row([rid], |r| {
                     (0..self.variables.len())
                         .map(|i| r.get::<_, Value>(i))
                         .collect()
@@ -666,8 +673,8 @@ impl<'a> SurveyWriter<'a> {
     }
 }
 
-/// The statements of the bulk path bind text in place (see [`BulkStatement`]); per-row inserts
-/// into a project with respondents are few per file and keep rusqlite's statements.
+/// Statements bind text in place (see [`BulkStatement`]): an import binds about ten texts per
+/// respondent.
 struct ChunkInserts<'a> {
     rows: usize,
     respondents: BulkStatement<'a>,
@@ -676,9 +683,9 @@ struct ChunkInserts<'a> {
 }
 
 struct Inserts<'a> {
-    respondent: rusqlite::Statement<'a>,
-    values: rusqlite::Statement<'a>,
-    response: rusqlite::Statement<'a>,
+    respondent: BulkStatement<'a>,
+    values: BulkStatement<'a>,
+    response: BulkStatement<'a>,
 }
 
 impl Drop for SurveyWriter<'_> {
