@@ -4,13 +4,14 @@
 //! units resampled (each resample has as many as the data). Each unit is first reduced to a
 //! small summary (binary: raters, agreeing pairs, applications; sets: within-unit
 //! disagreement and set ids), identical summaries share a type, and a resample only counts
-//! how often it drew each type.
+//! how often it drew each type, drawn as a multinomial (see [`resample_types`]).
 
 use std::collections::HashMap;
 use std::hash::Hash;
 
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use rand_distr::{Binomial, Distribution};
 use serde::Serialize;
 
 use super::set_alpha::{SetDistance, SetValues};
@@ -79,8 +80,11 @@ fn quantile(sorted: &[f64], p: f64) -> f64 {
 /// Runs `n_resamples` resamples of the units through `estimate`, keeping the defined values.
 ///
 /// Each unit is given as the id of its type (units of one type contribute identically), so a
-/// resample is just a count per type: drawing a unit is one random number and one increment,
-/// and `estimate` sees `counts[type]`.
+/// resample is just a count per type, and `estimate` sees `counts[type]`. Drawing n units with
+/// replacement gives counts that are multinomial over the types, with each type's share of the
+/// units as its probability; the counts are drawn as that multinomial directly (one binomial
+/// per type, conditional on the types before it), which is the same distribution at a cost
+/// that grows with the types, not the units: a million answers have a few hundred types.
 fn resample_types(
     types: &[u32],
     n_types: usize,
@@ -91,13 +95,30 @@ fn resample_types(
     if types.is_empty() {
         return Err(Undefined::NoPairableUnits);
     }
+    let mut units_of = vec![0u64; n_types];
+    for &t in types {
+        units_of[t as usize] += 1;
+    }
+    let n = types.len() as u64;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut counts = vec![0u64; n_types];
     let mut out = Vec::with_capacity(n_resamples);
     for _ in 0..n_resamples {
-        counts.fill(0);
-        for _ in 0..types.len() {
-            counts[types[rng.random_range(0..types.len())] as usize] += 1;
+        let (mut draws_left, mut units_left) = (n, n);
+        for (count, &units) in counts.iter_mut().zip(&units_of) {
+            *count = if draws_left == 0 || units == 0 {
+                0
+            } else if units == units_left {
+                draws_left
+            } else {
+                let p = units as f64 / units_left as f64;
+                // p is in (0, 1): units < units_left.
+                Binomial::new(draws_left, p)
+                    .map(|b| b.sample(&mut rng))
+                    .unwrap_or(0)
+            };
+            draws_left -= *count;
+            units_left -= units;
         }
         if let Ok(v) = estimate(&counts) {
             out.push(v);
@@ -240,4 +261,73 @@ fn resample_sets(
         }
         v.alpha(observed, &set_counts, n)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Type counts of `n_resamples` resamples of 100 units of three types (50, 30, 20 units),
+    /// with one type that no unit has in between.
+    fn draws(n_resamples: usize, seed: u64) -> Vec<[f64; 4]> {
+        let mut types = Vec::new();
+        for (t, units) in [(0u32, 50), (2, 30), (3, 20)] {
+            types.extend(std::iter::repeat_n(t, units));
+        }
+        let mut seen = Vec::new();
+        resample_types(&types, 4, n_resamples, seed, |c| {
+            seen.push([c[0] as f64, c[1] as f64, c[2] as f64, c[3] as f64]);
+            Ok(0.0)
+        })
+        .unwrap();
+        seen
+    }
+
+    #[test]
+    fn every_resample_draws_as_many_units_as_there_are_and_none_of_an_absent_type() {
+        for c in draws(2000, 3) {
+            assert_eq!(c.iter().sum::<f64>(), 100.0);
+            assert_eq!(c[1], 0.0);
+        }
+    }
+
+    #[test]
+    fn counts_follow_drawing_units_with_replacement() {
+        // Drawing 100 units with replacement: each type's count is binomial(100, share), two
+        // types' counts covary by -100 * share_a * share_b.
+        let runs = 40_000;
+        let seen = draws(runs, 11);
+        let n = runs as f64;
+        let mean = |i: usize| seen.iter().map(|c| c[i]).sum::<f64>() / n;
+        let cov = |i: usize, j: usize| {
+            let (mi, mj) = (mean(i), mean(j));
+            seen.iter().map(|c| (c[i] - mi) * (c[j] - mj)).sum::<f64>() / (n - 1.0)
+        };
+        for (i, share) in [(0, 0.5), (2, 0.3), (3, 0.2)] {
+            let var = 100.0 * share * (1.0 - share);
+            let se = (var / n).sqrt();
+            assert!(
+                (mean(i) - 100.0 * share).abs() < 5.0 * se,
+                "mean of type {i}: {}",
+                mean(i)
+            );
+            assert!(
+                (cov(i, i) / var - 1.0).abs() < 0.05,
+                "variance of type {i}: {}",
+                cov(i, i)
+            );
+        }
+        let expected = -100.0 * 0.5 * 0.3;
+        assert!(
+            (cov(0, 2) / expected - 1.0).abs() < 0.05,
+            "covariance: {}",
+            cov(0, 2)
+        );
+    }
+
+    #[test]
+    fn the_same_seed_draws_the_same_resamples() {
+        assert_eq!(draws(50, 9), draws(50, 9));
+        assert_ne!(draws(50, 9), draws(50, 10));
+    }
 }
