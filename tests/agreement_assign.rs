@@ -7,31 +7,6 @@ use common::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/");
-
-/// The TCIT demo survey and codebook, with ana's and ben's codings of the first 150 answers.
-fn demo() -> Scratch {
-    let s = Scratch::new();
-    let f = |name: &str| format!("{FIXTURES}{name}");
-    s.lacrima(&[
-        "import",
-        &f("tcit_survey.csv"),
-        "--id",
-        "resp_id",
-        "--open",
-        "consequence_client,consequence_relationship,consequence_therapist",
-    ])
-    .assert()
-    .success();
-    s.lacrima(&["codebook", "import", &f("tcit_codebook.csv")])
-        .assert()
-        .success();
-    s.lacrima(&["codings", "import", &f("tcit_codings.csv")])
-        .assert()
-        .success();
-    s
-}
-
 /// The plan in force: response -> (coders, in_overlap).
 fn plan(s: &Scratch) -> BTreeMap<i64, (BTreeSet<String>, bool)> {
     let conn = rusqlite::Connection::open(s.project()).unwrap();

@@ -14,7 +14,6 @@ const REFERENCE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../shared/reference/agreement/"
 );
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/");
 const TOLERANCE: f64 = 1e-9;
 
 fn json(s: &Scratch, args: &[&str]) -> Value {
@@ -183,28 +182,6 @@ fn fixture_sets() -> Sets {
         }
     }
     sets
-}
-
-fn demo() -> Scratch {
-    let s = Scratch::new();
-    let f = |name: &str| format!("{FIXTURES}{name}");
-    s.lacrima(&[
-        "import",
-        &f("tcit_survey.csv"),
-        "--id",
-        "resp_id",
-        "--open",
-        "consequence_client,consequence_relationship,consequence_therapist",
-    ])
-    .assert()
-    .success();
-    s.lacrima(&["codebook", "import", &f("tcit_codebook.csv")])
-        .assert()
-        .success();
-    s.lacrima(&["codings", "import", &f("tcit_codings.csv")])
-        .assert()
-        .success();
-    s
 }
 
 #[test]

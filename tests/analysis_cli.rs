@@ -10,32 +10,6 @@ use serde_json::Value;
 use statrs::distribution::{ChiSquared, ContinuousCDF, StudentsT};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/");
-const QUESTIONS: &str = "consequence_client,consequence_relationship,consequence_therapist";
-
-/// The demo project: the synthetic TCIT survey, its codebook, and ana's and ben's codings.
-fn demo() -> Scratch {
-    let s = Scratch::new();
-    let f = |name: &str| format!("{FIXTURES}{name}");
-    s.lacrima(&[
-        "import",
-        &f("tcit_survey.csv"),
-        "--id",
-        "resp_id",
-        "--open",
-        QUESTIONS,
-    ])
-    .assert()
-    .success();
-    s.lacrima(&["codebook", "import", &f("tcit_codebook.csv")])
-        .assert()
-        .success();
-    s.lacrima(&["codings", "import", &f("tcit_codings.csv")])
-        .assert()
-        .success();
-    s
-}
-
 fn json(s: &Scratch, args: &[&str]) -> Value {
     let out = s.stdout(args);
     assert!(!out.contains("NaN"), "NaN in {args:?}: {out}");
@@ -191,7 +165,7 @@ fn psychodynamic_and_cbt_therapists_compared_theme_by_theme_match_a_hand_built_c
 
     let (order, survey) = survey();
     let ana = decisions("ana");
-    let qs: Vec<&str> = QUESTIONS.split(',').collect();
+    let qs: Vec<&str> = DEMO_QUESTIONS.to_vec();
     let rated: Vec<&String> = order
         .iter()
         .filter(|id| ana.respondent_rated(id, &qs))
@@ -323,7 +297,7 @@ fn a_two_level_variable_gets_fishers_exact_test_and_the_table_shows_percentages(
     );
     let (order, survey) = survey();
     let ben = decisions("ben");
-    let qs: Vec<&str> = QUESTIONS.split(',').collect();
+    let qs: Vec<&str> = DEMO_QUESTIONS.to_vec();
     for c in report["codes"].as_array().unwrap() {
         let code = c["code"].as_str().unwrap();
         let cell = |level: &str, coded: bool| {
@@ -497,7 +471,7 @@ fn without_by_the_command_counts_respondents_and_answers_per_code_and_question()
     assert_eq!(f["kind"], "frequencies");
     let (order, _) = survey();
     let ben = decisions("ben");
-    let qs: Vec<&str> = QUESTIONS.split(',').collect();
+    let qs: Vec<&str> = DEMO_QUESTIONS.to_vec();
     let rated = order
         .iter()
         .filter(|id| ben.respondent_rated(id, &qs))
@@ -618,7 +592,7 @@ fn the_default_coder_is_the_consensus_coder_else_the_only_coder_else_the_researc
         "import",
         &format!("{FIXTURES}tcit_survey.csv"),
         "--open",
-        QUESTIONS,
+        &DEMO_QUESTIONS.join(","),
     ])
     .assert()
     .success();
@@ -646,7 +620,7 @@ fn the_default_coder_is_the_consensus_coder_else_the_only_coder_else_the_researc
             "import",
             &format!("{FIXTURES}tcit_survey.csv"),
             "--open",
-            QUESTIONS,
+            &DEMO_QUESTIONS.join(","),
         ])
         .assert()
         .success();

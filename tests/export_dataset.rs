@@ -9,34 +9,7 @@ use proptest::prelude::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/");
-const QUESTIONS: [&str; 3] = [
-    "consequence_client",
-    "consequence_relationship",
-    "consequence_therapist",
-];
-
-fn demo() -> Scratch {
-    let s = Scratch::new();
-    let f = |name: &str| format!("{FIXTURES}{name}");
-    s.lacrima(&[
-        "import",
-        &f("tcit_survey.csv"),
-        "--id",
-        "resp_id",
-        "--open",
-        &QUESTIONS.join(","),
-    ])
-    .assert()
-    .success();
-    s.lacrima(&["codebook", "import", &f("tcit_codebook.csv")])
-        .assert()
-        .success();
-    s.lacrima(&["codings", "import", &f("tcit_codings.csv")])
-        .assert()
-        .success();
-    s
-}
+const QUESTIONS: [&str; 3] = DEMO_QUESTIONS;
 
 fn read_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let mut rdr = csv::Reader::from_reader(text.as_bytes());

@@ -127,3 +127,37 @@ pub fn small_project() -> Scratch {
         .success();
     s
 }
+
+/// The folder of the committed TCIT fixtures, ending in a slash.
+pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/");
+
+/// The TCIT demo survey's open-ended questions, in file order.
+pub const DEMO_QUESTIONS: [&str; 3] = [
+    "consequence_client",
+    "consequence_relationship",
+    "consequence_therapist",
+];
+
+/// The demo project as a researcher builds it from the fixtures: the TCIT survey, its codebook,
+/// and ana's and ben's codings of the first 150 answers.
+pub fn demo() -> Scratch {
+    let s = Scratch::new();
+    let f = |name: &str| format!("{FIXTURES}{name}");
+    s.lacrima(&[
+        "import",
+        &f("tcit_survey.csv"),
+        "--id",
+        "resp_id",
+        "--open",
+        &DEMO_QUESTIONS.join(","),
+    ])
+    .assert()
+    .success();
+    s.lacrima(&["codebook", "import", &f("tcit_codebook.csv")])
+        .assert()
+        .success();
+    s.lacrima(&["codings", "import", &f("tcit_codings.csv")])
+        .assert()
+        .success();
+    s
+}
