@@ -46,15 +46,18 @@ fn open(path: &Path, by: Option<&str>, width: u16, height: u16) -> AnalysisState
     )
     .unwrap();
     s.color = true;
+    s.finish_pending();
     s
 }
 
-/// Presses keys given as space-separated key-map names, as the screen would.
+/// Presses keys given as space-separated key-map names, as the screen would, each time waiting
+/// for an analysis the key started.
 fn press(s: &mut AnalysisState, keys: &str) {
     for spec in keys.split_whitespace() {
         if let Some(a) = s.action_for_key(key(spec)) {
             update(s, a);
         }
+        s.finish_pending();
     }
 }
 
@@ -345,4 +348,64 @@ fn the_screen_refuses_a_pipe_and_checks_its_arguments_first() {
         .clone();
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("no variable called \"nope\""), "{err}");
+}
+
+#[test]
+fn the_codes_are_computed_in_the_background_while_keys_keep_working() {
+    // On a million respondents an analysis takes most of a second: the key that starts it
+    // returns at once, the list says what is being computed, and the table comes when ready.
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo_project(dir.path());
+    let mut s = open(&path, None, 80, 24);
+    let first = s.choices[s.choice];
+    let enter = s.action_for_key(key("enter")).unwrap();
+    update(&mut s, enter);
+    assert_eq!(s.view, View::Variables);
+    let name = s.layout.variables[first].name.clone();
+    assert_eq!(s.computing().map(|v| v.name.clone()), Some(name.clone()));
+    let text = screen(&s);
+    assert!(text.contains("(computing…)"), "{text}");
+    assert!(
+        text.contains(&format!("computing the codes by {name}…")),
+        "{text}"
+    );
+
+    // Keys keep working meanwhile.
+    let down = s.action_for_key(key("j")).unwrap();
+    update(&mut s, down);
+    assert_eq!(s.choice, 1);
+
+    // The event loop polls; the results arrive as an action.
+    let arrived = loop {
+        if let Some(a) = s.poll() {
+            break a;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    assert_eq!(arrived, AnalysisAction::Computed);
+    update(&mut s, arrived);
+    assert_eq!(s.view, View::Table);
+    assert_eq!(
+        s.variable,
+        Some(first),
+        "the table is of the variable chosen, not of the one the cursor moved to"
+    );
+    assert!(s.pending.is_none());
+    assert!(!screen(&s).contains("computing"));
+}
+
+#[test]
+fn choosing_another_variable_while_one_is_computed_shows_the_last_one_chosen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo_project(dir.path());
+    let mut s = open(&path, None, 80, 24);
+    for spec in ["enter", "j", "enter"] {
+        let a = s.action_for_key(key(spec)).unwrap();
+        update(&mut s, a);
+    }
+    let second = s.choices[1];
+    assert_eq!(s.pending.as_ref().map(|p| p.variable), Some(second));
+    s.finish_pending();
+    assert_eq!(s.variable, Some(second));
+    assert_eq!(s.view, View::Table);
 }

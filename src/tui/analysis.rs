@@ -20,6 +20,7 @@ use crate::store::{
 };
 use crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
+use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
 // ---------------------------------------------------------------------------------------------
 // Actions and keys
@@ -47,6 +48,8 @@ pub enum AnalysisAction {
     /// Codebook order, or ascending q-value.
     Sort,
     Resize(u16, u16),
+    /// The codes against a variable, computed in the background, are ready (no key).
+    Computed,
 }
 
 /// Where a key is pressed.
@@ -274,6 +277,17 @@ pub struct Drill {
 /// How many answers behind a cell are loaded (the count of all of them is shown).
 pub const DRILL_LIMIT: usize = 500;
 
+/// The codes against a variable being computed on a thread of their own (with their own
+/// connection), so that keys never wait for them: on a million respondents they take most of a
+/// second.
+pub struct Pending {
+    /// The variable analysed (index into `layout.variables`).
+    pub variable: usize,
+    rx: Receiver<Result<Results>>,
+    /// What the thread sent, once it has.
+    ready: Option<Result<Results>>,
+}
+
 pub struct AnalysisState {
     pub store: Store,
     pub layout: DatasetLayout,
@@ -290,6 +304,8 @@ pub struct AnalysisState {
     /// The variable analysed (index into `layout.variables`) and its results.
     pub variable: Option<usize>,
     pub results: Option<Results>,
+    /// The analysis running in the background, if any.
+    pub pending: Option<Pending>,
     pub sort: SortOrder,
     /// Row order: indexes into the results' codes.
     pub order: Vec<usize>,
@@ -348,6 +364,7 @@ impl AnalysisState {
             choice: 0,
             variable: None,
             results: None,
+            pending: None,
             sort: SortOrder::Codebook,
             order: Vec::new(),
             row: 0,
@@ -408,6 +425,41 @@ impl AnalysisState {
     pub fn list_rows(&self) -> usize {
         (self.size.height as usize).saturating_sub(5).max(1)
     }
+
+    /// The variable whose analysis is running in the background.
+    pub fn computing(&self) -> Option<&DatasetVariable> {
+        self.pending
+            .as_ref()
+            .map(|p| &self.layout.variables[p.variable])
+    }
+
+    /// Looks, without waiting, whether the analysis in the background has finished: if so, the
+    /// action that takes its results in, for the event loop to apply like a key's.
+    pub fn poll(&mut self) -> Option<AnalysisAction> {
+        let p = self.pending.as_mut()?;
+        if p.ready.is_none() {
+            p.ready = match p.rx.try_recv() {
+                Ok(result) => Some(result),
+                Err(TryRecvError::Empty) => return None,
+                Err(TryRecvError::Disconnected) => Some(Err(stopped())),
+            };
+        }
+        Some(AnalysisAction::Computed)
+    }
+
+    /// Waits for the analysis in the background, if any, and takes its results in.
+    pub fn finish_pending(&mut self) {
+        if let Some(p) = self.pending.as_mut() {
+            if p.ready.is_none() {
+                p.ready = Some(p.rx.recv().unwrap_or_else(|_| Err(stopped())));
+            }
+            update(self, AnalysisAction::Computed);
+        }
+    }
+}
+
+fn stopped() -> Error {
+    Error::input("the analysis stopped without a result")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -416,7 +468,11 @@ impl AnalysisState {
 
 /// Applies an action. A failed store call leaves the state as it was and shows the error.
 pub fn update(state: &mut AnalysisState, action: AnalysisAction) {
-    if !matches!(action, AnalysisAction::Resize(..)) {
+    // Only keys clear the message: a resize or results arriving leave it to be read.
+    if !matches!(
+        action,
+        AnalysisAction::Resize(..) | AnalysisAction::Computed
+    ) {
         state.message = None;
     }
     if let Err(e) = apply(state, action) {
@@ -433,6 +489,9 @@ fn apply(state: &mut AnalysisState, action: AnalysisAction) -> Result<()> {
     if action == AnalysisAction::Quit {
         state.quit = true;
         return Ok(());
+    }
+    if action == AnalysisAction::Computed {
+        return take_results(state);
     }
     if help_action(&mut state.help, &action) {
         return Ok(());
@@ -458,30 +517,68 @@ fn variables_action(state: &mut AnalysisState, action: AnalysisAction) -> Result
     Ok(())
 }
 
-/// Computes the codes against the selected variable and shows the table.
+/// Starts computing the codes against the selected variable in the background; the table
+/// shows when the results arrive ([`AnalysisAction::Computed`]). Choosing another variable
+/// meanwhile starts that one instead.
 fn analyse(state: &mut AnalysisState) -> Result<()> {
     let index = state.choices[state.choice];
+    if state.pending.as_ref().is_some_and(|p| p.variable == index) {
+        return Ok(());
+    }
     let var = state.layout.variables[index].clone();
-    let results = match var.kind {
-        VariableKind::Categorical => Results::Categorical(categorical_report(
-            &state.store,
-            &state.layout,
-            &state.scope,
-            &var,
-        )?),
-        _ => Results::Numeric(numeric_report(
-            &state.store,
-            &state.layout,
-            &state.scope,
-            &var,
-        )?),
+    let layout = state.layout.clone();
+    let scope = state.scope.clone();
+    let path = state.store.path().to_path_buf();
+    let (tx, rx) = channel();
+    std::thread::Builder::new()
+        .name("lacrima-analyse".into())
+        .spawn(move || {
+            let result =
+                Store::open(&path).and_then(|store| compute(&store, &layout, &scope, &var));
+            // The screen may have moved on to another variable, or been left: nobody listens.
+            let _ = tx.send(result);
+        })
+        .map_err(|e| Error::io("a thread for the analysis", e))?;
+    state.pending = Some(Pending {
+        variable: index,
+        rx,
+        ready: None,
+    });
+    Ok(())
+}
+
+/// The codes against one variable: the numbers of `lacrima analyze --by`.
+fn compute(
+    store: &Store,
+    layout: &DatasetLayout,
+    scope: &Scope,
+    var: &DatasetVariable,
+) -> Result<Results> {
+    Ok(match var.kind {
+        VariableKind::Categorical => {
+            Results::Categorical(categorical_report(store, layout, scope, var)?)
+        }
+        _ => Results::Numeric(numeric_report(store, layout, scope, var)?),
+    })
+}
+
+/// Shows the results that arrived from the background, or why there are none.
+fn take_results(state: &mut AnalysisState) -> Result<()> {
+    let Some(mut pending) = state.pending.take() else {
+        return Ok(());
     };
+    let Some(result) = pending.ready.take() else {
+        state.pending = Some(pending);
+        return Ok(());
+    };
+    let results = result?;
     let warning = results.warnings().first().cloned();
-    state.variable = Some(index);
+    state.variable = Some(pending.variable);
     state.results = Some(results);
     state.row = 0;
     state.col = 0;
     state.row_offset = 0;
+    state.drill = None;
     state.view = View::Table;
     sort_rows(state);
     if let Some(w) = warning {

@@ -33,6 +33,14 @@ impl Screen for AnalysisState {
     fn quit(&self) -> bool {
         self.quit
     }
+
+    fn poll(&mut self) -> Option<AnalysisAction> {
+        AnalysisState::poll(self)
+    }
+
+    fn busy(&self) -> bool {
+        self.pending.is_some()
+    }
 }
 
 fn open(setup: AnalysisSetup) -> impl FnOnce(crate::store::Store, Rect) -> Result<AnalysisState> {

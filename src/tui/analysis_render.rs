@@ -156,10 +156,12 @@ fn render_variables(frame: &mut Frame<'_>, p: &Painter<'_>, area: Rect) {
                 _ => "numeric".to_string(),
             };
             let selected = k == s.choice;
+            let computing = s.pending.as_ref().is_some_and(|p| p.variable == i);
             let text = format!(
-                "{}{}  {what}{}",
+                "{}{}  {what}{}{}",
                 if selected { "> " } else { "  " },
                 pad(&v.name, name_w),
+                if computing { "  (computing…)" } else { "" },
                 v.label
                     .as_deref()
                     .map(|l| format!(" · {l}"))
@@ -521,6 +523,13 @@ fn render_status(frame: &mut Frame<'_>, p: &Painter<'_>, area: Rect) {
     let line = match &s.message {
         Some((m, MsgKind::Error)) => Line::styled(fit(m, w), p.fg(ERROR)),
         Some((m, MsgKind::Info)) => Line::raw(fit(m, w)),
+        None if s.computing().is_some() => Line::raw(fit(
+            &format!(
+                "computing the codes by {}…",
+                s.computing().map_or("", |v| v.name.as_str())
+            ),
+            w,
+        )),
         None => {
             // On the table: the selected code's whole test, or why it is undefined.
             let detail = match (&s.results, s.view, s.code_at(s.row)) {

@@ -172,6 +172,14 @@ pub trait Screen {
     fn update(&mut self, action: Self::Action);
     fn render(&self, frame: &mut Frame<'_>);
     fn quit(&self) -> bool;
+    /// Work finished in the background, as the action that takes it in (without waiting).
+    fn poll(&mut self) -> Option<Self::Action> {
+        None
+    }
+    /// Whether work runs in the background, so that the loop looks for it often.
+    fn busy(&self) -> bool {
+        false
+    }
 }
 
 /// Where the event loop waits up to a timeout for the next terminal event.
@@ -242,11 +250,15 @@ fn event_loop<S: Screen>(
     stop: &AtomicBool,
 ) -> Result<()> {
     loop {
+        while let Some(a) = screen.poll() {
+            screen.update(a);
+        }
         terminal.draw(|f| screen.render(f)).map_err(term_err)?;
         if screen.quit() || stop.load(Ordering::Relaxed) {
             return Ok(());
         }
-        let Some(mut ev) = next_event(Duration::from_millis(250))? else {
+        let wait = if screen.busy() { 30 } else { 250 };
+        let Some(mut ev) = next_event(Duration::from_millis(wait))? else {
             continue;
         };
         // Handle everything that is waiting before drawing again, so held keys keep up.
