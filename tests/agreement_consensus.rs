@@ -811,3 +811,132 @@ fn single_coded_answers_the_consensus_decided_are_left_alone() {
     assert_eq!(out["single_kept"], 4);
     assert_eq!(dump(&s.project()), before);
 }
+
+/// Three coders, each answer rated by some of them: R1 by ana and ben, R2 by ben and cat, R3 by
+/// all three, R4 by cat alone, R5 by all three (ben applied nothing).
+fn three_coders() -> Scratch {
+    let s = Scratch::new();
+    let mut survey = String::from("id,answer\n");
+    for r in 1..=5 {
+        survey.push_str(&format!("R{r},I cried when she told me about her son.\n"));
+    }
+    s.write("survey.csv", survey);
+    s.write("codebook.csv", "name\nA\nB\nC\n");
+    s.write(
+        "codings.csv",
+        "respondent,question,coder,code,start,end,memo\n\
+         R1,answer,ana,A,,,\nR1,answer,ben,A,0,6,\n\
+         R2,answer,ben,B,,,\nR2,answer,cat,,,,\n\
+         R3,answer,ana,A,,,\nR3,answer,ben,A,,,\nR3,answer,cat,A,,,\n\
+         R4,answer,cat,C,,,\n\
+         R5,answer,ana,C,,,\nR5,answer,ben,,,,\nR5,answer,cat,C,,,\n",
+    );
+    s.lacrima(&["import", "survey.csv", "--id", "id", "--open", "answer"])
+        .assert()
+        .success();
+    s.lacrima(&["codebook", "import", "codebook.csv"])
+        .assert()
+        .success();
+    s.lacrima(&["codings", "import", "codings.csv"])
+        .assert()
+        .success();
+    s
+}
+
+#[test]
+fn with_three_coders_each_answer_is_compared_among_those_who_rated_it() {
+    // A common design: every answer double-coded by two of three coders. Each answer is
+    // compared between the coders who rated it; none is left out for lack of the third.
+    let s = three_coders();
+    let out: Value = serde_json::from_str(&s.stdout(&[
+        "consensus",
+        "--from",
+        "ana,ben,cat",
+        "--agreed",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(out["answers_compared"], 4, "R1, R2, R3 and R5");
+    assert_eq!(out["answers_single"], 1, "R4");
+    assert_eq!(out["answers_not_compared"], 1, "R4");
+    assert_eq!(
+        out["disagreements"], 2,
+        "B on R2 (ben, not cat), C on R5 (not ben)"
+    );
+    assert_eq!(
+        consensus_codings(&s),
+        set(&["R1 A", "R3 A"]),
+        "ana and ben agree on A for R1 without cat: the whole answer, as ana coded it"
+    );
+
+    let text = s.stdout(&["consensus", "--from", "ana,ben,cat", "--agreed"]);
+    assert!(
+        text.starts_with(
+            "Consensus \"consensus\" from ana, ben and cat: 4 answers rated by two or more of \
+             them (each among those who rated it) were compared, 1 rated by one of them only."
+        ),
+        "{text}"
+    );
+
+    // The queues hold the two disagreements, each between the coders who rated the answer.
+    let q = |sql: &str| -> i64 { query_one(&s.project(), sql) };
+    let coder = |n: &str| q(&format!("SELECT id FROM coders WHERE name = '{n}'"));
+    let code = |n: &str| q(&format!("SELECT id FROM codes WHERE name = '{n}'"));
+    let answer = |r: &str| {
+        q(&format!(
+            "SELECT s.id FROM responses s JOIN respondents r ON r.id = s.respondent_id
+             WHERE r.ext_id = '{r}'"
+        ))
+    };
+    let from = [
+        (coder("ana"), "ana".to_string()),
+        (coder("ben"), "ben".to_string()),
+        (coder("cat"), "cat".to_string()),
+    ];
+    let me = (coder("consensus"), "consensus");
+    let mut store = Store::open(&s.project()).unwrap();
+    let index = store.disagreement_index(me.0, &from, None).unwrap();
+    let queued = |c: i64| -> Vec<i64> { index.queue(c).iter().map(|i| i.response_id).collect() };
+    assert_eq!(queued(code("A")), Vec::<i64>::new());
+    assert_eq!(queued(code("B")), vec![answer("R2")]);
+    assert_eq!(queued(code("C")), vec![answer("R5")]);
+
+    // ana has no version of R2 to adopt; "everyone's" is ben's and cat's together.
+    let err = store
+        .adopt_into_consensus(
+            me,
+            &from,
+            answer("R2"),
+            code("B"),
+            Adopt::Coder(from[0].0),
+            None,
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("ana has not coded this answer"),
+        "{err}"
+    );
+    store
+        .adopt_into_consensus(
+            me,
+            &from,
+            answer("R2"),
+            code("B"),
+            Adopt::All,
+            Some("maria"),
+        )
+        .unwrap();
+    drop(store);
+    assert_eq!(consensus_codings(&s), set(&["R1 A", "R2 B", "R3 A"]));
+    let compared: String = query_one(
+        &s.project(),
+        "SELECT after FROM events WHERE action = 'consensus.decide'",
+    );
+    assert!(
+        compared.contains("\"ben\"")
+            && compared.contains("\"cat\"")
+            && !compared.contains("\"ana\""),
+        "the decision records the versions compared: {compared}"
+    );
+}

@@ -304,9 +304,14 @@ fn single_hint(s: &AgreedSummary) -> String {
 fn summary_text(s: &AgreedSummary, agreed: bool, single: bool) -> String {
     let from = and_list(&s.from);
     let mut out = format!(
-        "Consensus {:?} from {from}: {} answers rated by all of them were compared{}{}.\n",
+        "Consensus {:?} from {from}: {} answers rated by {} were compared{}{}.\n",
         s.consensus,
         s.answers_compared,
+        if s.from.len() > 2 {
+            "two or more of them (each among those who rated it)"
+        } else {
+            "all of them"
+        },
         match &s.question {
             Some(q) => format!(" (question {q})"),
             None => String::new(),
@@ -360,13 +365,6 @@ fn summary_text(s: &AgreedSummary, agreed: bool, single: bool) -> String {
             ));
         }
         out.push('\n');
-    }
-    let partial = s.answers_not_compared - s.answers_single;
-    if partial > 0 {
-        out.push_str(&format!(
-            "  left out:  {} rated by some but not all of {from}\n",
-            answers(partial)
-        ));
     }
     let mut hints = Vec::new();
     if s.disagreements > 0 {

@@ -2,7 +2,9 @@
 //! coders did (`lacrima consensus` and the review screen).
 //!
 //! Decisions are per (answer, code), like agreement itself: for one code on one answer the
-//! compared coders either agree (all applied it, or none did) or disagree. A settled (answer,
+//! compared coders either agree (all applied it, or none did) or disagree. The coders compared
+//! on an answer are those of `from` who rated it, when two or more did: with three coders and
+//! each answer double-coded by two of them, every answer is compared between its two. A settled (answer,
 //! code) has a row in `consensus_decisions`; codes everyone left out need no row. The consensus
 //! coder's review mark on an answer follows the rule of every coder ("applying a code marks the
 //! answer as reviewed") and is also set once no disagreement on the answer is left open, so an
@@ -93,9 +95,11 @@ pub struct AgreedSummary {
     pub consensus: String,
     pub from: Vec<String>,
     pub question: Option<String>,
-    /// Answers every coder in `from` rated: the ones that can be compared.
+    /// Answers two or more coders in `from` rated: the ones that can be compared (among the
+    /// coders who rated each).
     pub answers_compared: u64,
-    /// Answers some but not all of them rated (left out).
+    /// Answers only one of them rated: nothing to compare (the same as `answers_single`; kept
+    /// for scripts that read it).
     pub answers_not_compared: u64,
     /// Compared answers with no disagreement left open (settled before or now).
     pub answers_settled: u64,
@@ -385,8 +389,9 @@ fn codable_codes(store: &Store) -> Result<(Vec<i64>, HashMap<i64, String>)> {
     Ok((ids, names))
 }
 
-/// Open disagreements of one compared answer: codes some but not all of `from` applied, whose
-/// (answer, code) is not settled (no decision, no consensus coding).
+/// Open disagreements of one compared answer: codes some but not all of the compared versions
+/// (`from`: those of the coders who rated it) applied, whose (answer, code) is not settled (no
+/// decision, no consensus coding).
 fn open_codes(
     from: &[&Version],
     consensus: &Version,
@@ -527,8 +532,8 @@ impl Store {
         answers_pass(self.conn(), coder_ids, names, question_id, false, f)
     }
 
-    /// `lacrima consensus --agreed`: wherever every coder in `from` rated an answer and all of
-    /// them applied a code, the consensus gets it (whole answer if any coded it whole, else the
+    /// `lacrima consensus --agreed`: wherever two or more coders in `from` rated an answer and
+    /// all of those applied a code, the consensus gets it (whole answer if any coded it whole, else the
     /// union of their segments), unless that (answer, code) is already decided. One
     /// transaction; one event per answer written.
     pub fn prefill_agreed(
@@ -638,15 +643,10 @@ impl Store {
             }
             let u = a.response_id;
             summary.answers_rated += 1;
-            let from_refs: Vec<&Version> = from_v.iter().collect();
-            if rated < n {
+            // The versions compared: those of the coders who rated the answer.
+            let from_refs: Vec<&Version> = from_v.iter().filter(|v| v.rated).collect();
+            if rated == 1 {
                 summary.answers_not_compared += 1;
-                if rated > 1 {
-                    if !cons.rated {
-                        summary.answers_to_settle += 1;
-                    }
-                    return Ok(());
-                }
                 summary.answers_single += 1;
                 if cons.rated || consensus_coded.contains(&u) || decided_answers.contains(&u) {
                     summary.single_kept += 1;
@@ -672,7 +672,7 @@ impl Store {
                     } else {
                         answer_memos.get(&(v.coder_id, u)).cloned()
                     },
-                    from: versions_json(&from_refs, &code_names, None),
+                    from: versions_json(&from_v.iter().collect::<Vec<_>>(), &code_names, None),
                 });
                 return Ok(());
             }
@@ -881,8 +881,8 @@ impl Store {
         Ok(n as u64)
     }
 
-    /// Every code's disagreement queue: answers that every coder in `from` rated and on which
-    /// they differ on the code, with whether the consensus has settled it.
+    /// Every code's disagreement queue: answers that two or more coders in `from` rated and on
+    /// which those differ on the code, with whether the consensus has settled it.
     pub fn disagreement_index(
         &self,
         consensus_id: i64,
@@ -903,14 +903,15 @@ impl Store {
         self.for_each_answer_versions(&coder_ids, &names, question_id, &mut |a| {
             let (from_v, cons) = a.versions.split_at(n);
             let cons = &cons[0];
-            if from_v.iter().any(|v| !v.rated) {
+            let rated: Vec<&Version> = from_v.iter().filter(|v| v.rated).collect();
+            if rated.len() < 2 {
                 return Ok(());
             }
             let u = a.response_id;
             // Edited by hand as the consensus coder: everything on the answer counts as settled.
             let by_hand = cons.rated && !decided_answers.contains(&u);
             let mut appliers: HashMap<i64, usize> = HashMap::new();
-            for v in from_v {
+            for v in &rated {
                 let mut seen: Vec<i64> = v.codings.iter().map(|s| s.code_id).collect();
                 seen.sort_unstable();
                 seen.dedup();
@@ -920,7 +921,7 @@ impl Store {
             }
             for (c, k) in appliers {
                 let Some(&i) = position.get(&c) else { continue };
-                if k < n {
+                if k < rated.len() {
                     queues[i].push(QueueItem {
                         response_id: u,
                         settled: by_hand || decided.contains(&(u, c)) || cons.applies(c),
@@ -1017,7 +1018,8 @@ impl Store {
         let versions = self.answer_versions(response_id, &all)?;
         let (from_v, cons) = versions.split_at(from.len());
         let cons = &cons[0];
-        let from_refs: Vec<&Version> = from_v.iter().collect();
+        // Compared are the versions of the coders who rated the answer.
+        let from_refs: Vec<&Version> = from_v.iter().filter(|v| v.rated).collect();
         let (wanted, decision, adopted_from): (Vec<Span>, &str, Option<String>) = match choice {
             Adopt::Coder(id) => {
                 let v = from_v.iter().find(|v| v.coder_id == id).ok_or_else(|| {
