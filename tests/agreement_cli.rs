@@ -46,15 +46,7 @@ fn reference_project(long_csv: &str, codebook: &[&str]) -> Scratch {
     s.write("survey.csv", survey);
     s.write("codebook.csv", book);
     s.write("codings.csv", codings);
-    s.lacrima(&["import", "survey.csv", "--id", "id", "--open", "answer"])
-        .assert()
-        .success();
-    s.lacrima(&["codebook", "import", "codebook.csv"])
-        .assert()
-        .success();
-    s.lacrima(&["codings", "import", "codings.csv"])
-        .assert()
-        .success();
+    import_one_question_project(&s);
     s
 }
 
@@ -569,15 +561,7 @@ fn generated_project(table: &[Vec<Option<Vec<usize>>>], codes: usize) -> Scratch
     s.write("survey.csv", survey);
     s.write("codebook.csv", book + "\n");
     s.write("codings.csv", codings);
-    s.lacrima(&["import", "survey.csv", "--id", "id", "--open", "answer"])
-        .assert()
-        .success();
-    s.lacrima(&["codebook", "import", "codebook.csv"])
-        .assert()
-        .success();
-    s.lacrima(&["codings", "import", "codings.csv"])
-        .assert()
-        .success();
+    import_one_question_project(&s);
     s
 }
 

@@ -14,12 +14,7 @@ fn project(n: usize) -> Scratch {
     }
     s.write("survey.csv", survey);
     s.write("codebook.csv", SMALL_CODEBOOK);
-    s.lacrima(&["import", "survey.csv", "--id", "id", "--open", "answer"])
-        .assert()
-        .success();
-    s.lacrima(&["codebook", "import", "codebook.csv"])
-        .assert()
-        .success();
+    import_one_question_project(&s);
     s
 }
 

@@ -40,15 +40,7 @@ fn project() -> Scratch {
          R5,answer,ana,C,,,\n\
          R6,answer,ana,B,,,\nR6,answer,ben,C,,,\n",
     );
-    s.lacrima(&["import", "survey.csv", "--id", "id", "--open", "answer"])
-        .assert()
-        .success();
-    s.lacrima(&["codebook", "import", "codebook.csv"])
-        .assert()
-        .success();
-    s.lacrima(&["codings", "import", "codings.csv"])
-        .assert()
-        .success();
+    import_one_question_project(&s);
     s
 }
 
@@ -476,15 +468,7 @@ fn split_project() -> Scratch {
          S3,answer,ben,C,,,\nS3,answer,ben,A,0,3,\n\
          S4,answer,ben,,,,\n",
     );
-    s.lacrima(&["import", "survey.csv", "--id", "id", "--open", "answer"])
-        .assert()
-        .success();
-    s.lacrima(&["codebook", "import", "codebook.csv"])
-        .assert()
-        .success();
-    s.lacrima(&["codings", "import", "codings.csv"])
-        .assert()
-        .success();
+    import_one_question_project(&s);
     s
 }
 
@@ -831,15 +815,7 @@ fn three_coders() -> Scratch {
          R4,answer,cat,C,,,\n\
          R5,answer,ana,C,,,\nR5,answer,ben,,,,\nR5,answer,cat,C,,,\n",
     );
-    s.lacrima(&["import", "survey.csv", "--id", "id", "--open", "answer"])
-        .assert()
-        .success();
-    s.lacrima(&["codebook", "import", "codebook.csv"])
-        .assert()
-        .success();
-    s.lacrima(&["codings", "import", "codings.csv"])
-        .assert()
-        .success();
+    import_one_question_project(&s);
     s
 }
 

@@ -161,3 +161,19 @@ pub fn demo() -> Scratch {
         .success();
     s
 }
+
+/// Imports what the scratch folder holds, as a researcher would: `survey.csv` (ID column `id`,
+/// one open question `answer`), then `codebook.csv`, then `codings.csv` if there is one.
+pub fn import_one_question_project(s: &Scratch) {
+    s.lacrima(&["import", "survey.csv", "--id", "id", "--open", "answer"])
+        .assert()
+        .success();
+    s.lacrima(&["codebook", "import", "codebook.csv"])
+        .assert()
+        .success();
+    if s.path("codings.csv").exists() {
+        s.lacrima(&["codings", "import", "codings.csv"])
+            .assert()
+            .success();
+    }
+}
