@@ -11,7 +11,9 @@ use super::names;
 use super::source::{Row, SurveySource};
 use crate::empty::{is_missing_value, normalize_newlines};
 use crate::error::{Error, Result};
-use crate::store::{ExistingVariable, RespondentOutcome, RespondentRow, Store, VariableKind};
+use crate::store::{
+    ExistingVariable, RespondentOutcome, RespondentRow, Store, SurveyWriter, VariableKind,
+};
 use rusqlite::types::ValueRef;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
@@ -97,34 +99,8 @@ pub fn import_survey(
     opts: &SurveyOptions,
 ) -> Result<ImportSummary> {
     let source = SurveySource::open(path, opts.sheet.as_deref(), opts.encoding.as_deref())?;
-    let file = path.display().to_string();
-    let headers = source.headers().to_vec();
+    let cols = Columns::resolve(&source, path, opts)?;
     let mut warnings = source.warnings.clone();
-    let missing_codes: Vec<String> = opts
-        .missing
-        .iter()
-        .flat_map(|m| m.split(','))
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect();
-
-    let id_col = match &opts.id {
-        Some(id) => Some(names::indices("--id", std::slice::from_ref(id), &headers, &file)?[0]),
-        None => headers
-            .iter()
-            .position(|h| ["id", "responseid", "resp_id"].contains(&h.to_lowercase().as_str())),
-    };
-    let open_names = names::expand(&opts.open, &headers);
-    let (Some(id_col), false) = (id_col, open_names.is_empty()) else {
-        return Err(explain_missing_columns(
-            &source,
-            id_col,
-            &missing_codes,
-            &file,
-        ));
-    };
-    let open_cols = names::indices("--open", &open_names, &headers, &file)?;
-    let levels_opt = parse_levels(&opts.levels, &headers, &file)?;
     let existing_vars: HashMap<String, ExistingVariable> = store
         .variables()?
         .into_iter()
@@ -136,53 +112,167 @@ pub fn import_survey(
             questions: &existing_questions,
             variables: &existing_vars,
         },
-        &headers,
-        id_col,
-        &open_cols,
-        &levels_opt,
+        &cols.headers,
+        cols.id_col,
+        &cols.open_cols,
+        &cols.levels,
         opts,
-        &file,
+        &cols.file,
     )?;
 
-    let labels = source.labels().map(|l| l.to_vec());
-    let label_of = |c: usize| -> Option<String> {
-        labels
+    let mut writer = store.begin_survey_import(&cols.file, opts.fresh_project)?;
+    let questions = add_questions(&mut writer, &cols)?;
+    let vars = add_variables(&mut writer, &cols, &roles, &existing_vars)?;
+    let layout: Vec<ExistingVariable> = vars.iter().map(|v| v.var.clone()).collect();
+    writer.set_layout(questions.iter().map(|q| q.0).collect(), &layout)?;
+    let (streamed, preparer) = stream_rows(&source, &mut writer, &cols, &vars, opts.progress)?;
+    let less = |all: &[u64], skipped: &[u64]| -> Vec<u64> {
+        all.iter().zip(skipped).map(|(a, s)| a - s).collect()
+    };
+    let var_missing = less(&preparer.var_missing, &streamed.skipped_missing);
+    let answered = less(&preparer.answered, &streamed.skipped_answered);
+    let empty = less(&preparer.empty, &streamed.skipped_empty);
+    let variables = settle_variables(
+        &source,
+        &mut writer,
+        &cols,
+        &vars,
+        &preparer.columns,
+        &var_missing,
+        &mut warnings,
+    )?;
+    // The export writes the ID column under the name it had in the first file.
+    writer.remember_id_column(&cols.headers[cols.id_col])?;
+    writer.finish(streamed.skipped)?;
+    if streamed.added == 0 && streamed.skipped > 0 {
+        warnings.push(format!(
+            "every row of {} was already in the project with the same values; nothing was added",
+            cols.file
+        ));
+    }
+    let questions = cols
+        .open_cols
+        .iter()
+        .zip(&questions)
+        .enumerate()
+        .map(|(k, (&c, &(_, new)))| QuestionCounts {
+            name: cols.headers[c].clone(),
+            label: cols.label(c),
+            new,
+            answered: answered[k],
+            empty: empty[k],
+        })
+        .collect();
+    Ok(ImportSummary {
+        file: cols.file,
+        qualtrics: source.is_qualtrics(),
+        respondents_added: streamed.added,
+        respondents_skipped: streamed.skipped,
+        respondents_total: store.respondent_count()?,
+        questions,
+        variables,
+        warnings,
+    })
+}
+
+/// The file's columns as the options name them, resolved before anything is written.
+struct Columns {
+    file: String,
+    headers: Vec<String>,
+    id_col: usize,
+    open_cols: Vec<usize>,
+    missing_codes: Vec<String>,
+    /// `--levels`: (column, levels in order).
+    levels: Vec<(usize, Vec<String>)>,
+    /// Qualtrics' question texts, one per column.
+    labels: Option<Vec<String>>,
+}
+
+impl Columns {
+    fn resolve(source: &SurveySource, path: &Path, opts: &SurveyOptions) -> Result<Columns> {
+        let file = path.display().to_string();
+        let headers = source.headers().to_vec();
+        let missing_codes: Vec<String> = opts
+            .missing
+            .iter()
+            .flat_map(|m| m.split(','))
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        let id_col = match &opts.id {
+            Some(id) => Some(names::indices("--id", std::slice::from_ref(id), &headers, &file)?[0]),
+            None => headers
+                .iter()
+                .position(|h| ["id", "responseid", "resp_id"].contains(&h.to_lowercase().as_str())),
+        };
+        let open_names = names::expand(&opts.open, &headers);
+        let (Some(id_col), false) = (id_col, open_names.is_empty()) else {
+            return Err(explain_missing_columns(
+                source,
+                id_col,
+                &missing_codes,
+                &file,
+            ));
+        };
+        let open_cols = names::indices("--open", &open_names, &headers, &file)?;
+        let levels = parse_levels(&opts.levels, &headers, &file)?;
+        Ok(Columns {
+            labels: source.labels().map(|l| l.to_vec()),
+            file,
+            headers,
+            id_col,
+            open_cols,
+            missing_codes,
+            levels,
+        })
+    }
+
+    /// The question text of a column, when the file carries one.
+    fn label(&self, c: usize) -> Option<String> {
+        self.labels
             .as_ref()
             .and_then(|l| l.get(c))
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
-    };
+    }
+}
 
-    let mut writer = store.begin_survey_import(&file, opts.fresh_project)?;
-    let mut question_ids = Vec::new();
-    let mut question_new = Vec::new();
-    for &c in &open_cols {
-        let name = &headers[c];
+/// The open-ended columns' questions, found or added: (question id, new), in column order.
+fn add_questions(writer: &mut SurveyWriter<'_>, cols: &Columns) -> Result<Vec<(i64, bool)>> {
+    let mut out = Vec::with_capacity(cols.open_cols.len());
+    for &c in &cols.open_cols {
+        let name = &cols.headers[c];
         match writer.question_id(name)? {
             Some(id) => {
-                if let Some(l) = label_of(c) {
+                if let Some(l) = cols.label(c) {
                     writer.label_question(id, &l)?;
                 }
-                question_ids.push(id);
-                question_new.push(false);
+                out.push((id, false));
             }
-            None => {
-                question_ids.push(writer.add_question(name, label_of(c).as_deref())?);
-                question_new.push(true);
-            }
+            None => out.push((writer.add_question(name, cols.label(c).as_deref())?, true)),
         }
     }
-    let mut vars: Vec<VarColumn> = Vec::new();
+    Ok(out)
+}
+
+/// The variable columns' variables, found or added, in column order.
+fn add_variables(
+    writer: &mut SurveyWriter<'_>,
+    cols: &Columns,
+    roles: &[Role],
+    existing: &HashMap<String, ExistingVariable>,
+) -> Result<Vec<VarColumn>> {
+    let mut vars = Vec::new();
     for (c, role) in roles.iter().enumerate() {
         let kind = match role {
             Role::Variable(k) => Some(*k),
             Role::Infer => None,
             _ => continue,
         };
-        let name = &headers[c];
-        let (var, new) = match existing_vars.get(name) {
+        let name = &cols.headers[c];
+        let (var, new) = match existing.get(name) {
             Some(v) => {
-                if let Some(l) = label_of(c) {
+                if let Some(l) = cols.label(c) {
                     writer.set_variable_label(v.id, &l)?;
                 }
                 (v.clone(), false)
@@ -191,7 +281,7 @@ pub fn import_survey(
             None => (
                 writer.add_variable(
                     name,
-                    label_of(c).as_deref(),
+                    cols.label(c).as_deref(),
                     kind.unwrap_or(VariableKind::Text),
                     &[],
                 )?,
@@ -205,16 +295,36 @@ pub fn import_survey(
             new,
         });
     }
-    let layout: Vec<ExistingVariable> = vars.iter().map(|v| v.var.clone()).collect();
-    writer.set_layout(question_ids, &layout)?;
+    Ok(vars)
+}
 
+/// What streaming the rows did: respondents added and skipped, and the counts of the skipped
+/// rows, to take back from the reading thread's counts of every row.
+struct Streamed {
+    added: usize,
+    skipped: usize,
+    skipped_missing: Vec<u64>,
+    skipped_answered: Vec<u64>,
+    skipped_empty: Vec<u64>,
+}
+
+/// Reads the rows on a second thread, which checks and prepares them, and writes them here.
+/// Returns what was written and the reading side's counts and what it learned of the values.
+fn stream_rows<'f>(
+    source: &SurveySource,
+    writer: &mut SurveyWriter<'_>,
+    cols: &'f Columns,
+    vars: &[VarColumn],
+    progress: bool,
+) -> Result<(Streamed, Preparer<'f>)> {
+    let file = &cols.file;
     // Categorical columns keep every distinct value, since those become the levels.
     let mut preparer = Preparer {
-        file: &file,
-        headers: &headers,
-        id_col,
-        open_cols: &open_cols,
-        missing_codes: &missing_codes,
+        file,
+        headers: &cols.headers,
+        id_col: cols.id_col,
+        open_cols: &cols.open_cols,
+        missing_codes: &cols.missing_codes,
         columns: vars
             .iter()
             .map(|v| {
@@ -223,23 +333,24 @@ pub fn import_survey(
             })
             .collect(),
         var_missing: vec![0; vars.len()],
-        answered: vec![0; open_cols.len()],
-        empty: vec![0; open_cols.len()],
+        answered: vec![0; cols.open_cols.len()],
+        empty: vec![0; cols.open_cols.len()],
         scratch: String::new(),
     };
-    let mut added = 0usize;
-    let mut skipped = 0usize;
+    let mut out = Streamed {
+        added: 0,
+        skipped: 0,
+        skipped_missing: vec![0; vars.len()],
+        skipped_answered: vec![0; cols.open_cols.len()],
+        skipped_empty: vec![0; cols.open_cols.len()],
+    };
     let mut added_lines: Vec<u64> = Vec::new();
     let mut conflicts: Vec<String> = Vec::new();
     let mut conflict_count = 0usize;
-    // Counts of rows skipped as already present, taken back from the reader's counts at the end.
-    let mut skipped_missing = vec![0u64; vars.len()];
-    let mut skipped_answered = vec![0u64; open_cols.len()];
-    let mut skipped_empty = vec![0u64; open_cols.len()];
     let nvars = vars.len();
-    let bar = progress_bar(opts.progress, "importing", source.byte_len());
+    let bar = progress_bar(progress, "importing", source.byte_len());
     source.for_each_batch_pipelined(
-        &mut |row, out: &mut PreparedRow| preparer.prepare(row, out),
+        &mut |row, prepared: &mut PreparedRow| preparer.prepare(row, prepared),
         &mut |batch: &[PreparedRow]| {
             if let Some(last) = batch.last() {
                 bar.set_position(last.offset);
@@ -248,23 +359,23 @@ pub fn import_survey(
             for chunk in views.chunks(CHUNK) {
                 // Into an empty project every row is new: whole chunks go in one statement each.
                 if chunk.len() == CHUNK && writer.insert_new_chunk(chunk)? {
-                    added += chunk.len();
+                    out.added += chunk.len();
                     added_lines.extend(chunk.iter().map(|v| v.row.line));
                     continue;
                 }
                 for view in chunk {
                     match writer.insert(view)? {
                         RespondentOutcome::Added => {
-                            added += 1;
+                            out.added += 1;
                             added_lines.push(view.row.line);
                         }
                         RespondentOutcome::SkippedIdentical => {
-                            skipped += 1;
+                            out.skipped += 1;
                             view.row.count(
                                 nvars,
-                                &mut skipped_missing,
-                                &mut skipped_answered,
-                                &mut skipped_empty,
+                                &mut out.skipped_missing,
+                                &mut out.skipped_answered,
+                                &mut out.skipped_empty,
                                 1,
                             );
                         }
@@ -307,28 +418,34 @@ pub fn import_survey(
             }
         )));
     }
+    Ok((out, preparer))
+}
 
-    let less = |all: &[u64], skipped: &[u64]| -> Vec<u64> {
-        all.iter().zip(skipped).map(|(a, s)| a - s).collect()
-    };
-    let var_missing = less(&preparer.var_missing, &skipped_missing);
-    let answered = less(&preparer.answered, &skipped_answered);
-    let empty = less(&preparer.empty, &skipped_empty);
-
-    // Now that every value has been seen: kinds, levels, and the values stored in the wrong form.
+/// Now that every value has been seen: each variable's kind and levels, recorded, and the values
+/// stored in the wrong form for that kind put right. Returns the summary's variable lines.
+fn settle_variables(
+    source: &SurveySource,
+    writer: &mut SurveyWriter<'_>,
+    cols: &Columns,
+    vars: &[VarColumn],
+    seen: &[(usize, Option<VariableKind>, ColumnStats)],
+    var_missing: &[u64],
+    warnings: &mut Vec<String>,
+) -> Result<Vec<VariableReport>> {
     let mut reports = Vec::new();
-    for ((v, (_, _, stats)), missing) in vars.iter().zip(&preparer.columns).zip(&var_missing) {
-        let name = &headers[v.col];
+    for ((v, (_, _, stats)), missing) in vars.iter().zip(seen).zip(var_missing) {
+        let name = &cols.headers[v.col];
         let kind = v.kind.unwrap_or_else(|| stats.inferred_kind());
         if v.kind.is_none() && kind != VariableKind::Numeric && stats.numbers_as_numbers > 0 {
             if stats.numbers_not_plain == 0 {
                 writer.numbers_to_text(&v.var.column)?;
             } else {
-                restore_text_from_file(&source, &mut writer, id_col, v, &missing_codes)?;
+                restore_text_from_file(source, writer, cols.id_col, v, &cols.missing_codes)?;
             }
         }
         let levels = if kind == VariableKind::Categorical {
-            let given = levels_opt
+            let given = cols
+                .levels
                 .iter()
                 .find(|(lc, _)| *lc == v.col)
                 .map(|(_, l)| l.as_slice());
@@ -369,37 +486,7 @@ pub fn import_survey(
             missing: *missing,
         });
     }
-    writer.finish(skipped)?;
-    // The export writes the ID column under the name it had in the first file.
-    if store.meta("id_column")?.is_none() {
-        store.set_meta("id_column", &headers[id_col])?;
-    }
-    if added == 0 && skipped > 0 {
-        warnings.push(format!(
-            "every row of {file} was already in the project with the same values; nothing was added"
-        ));
-    }
-    let questions = open_cols
-        .iter()
-        .enumerate()
-        .map(|(k, &c)| QuestionCounts {
-            name: headers[c].clone(),
-            label: label_of(c),
-            new: question_new[k],
-            answered: answered[k],
-            empty: empty[k],
-        })
-        .collect();
-    Ok(ImportSummary {
-        file,
-        qualtrics: source.is_qualtrics(),
-        respondents_added: added,
-        respondents_skipped: skipped,
-        respondents_total: store.respondent_count()?,
-        questions,
-        variables: reports,
-        warnings,
-    })
+    Ok(reports)
 }
 
 /// What the project holds before the import: read once, used to plan and to write.
@@ -559,7 +646,7 @@ fn explain_missing_columns(
 /// with numbers written in forms ("007") a number cannot give back.
 fn restore_text_from_file(
     source: &SurveySource,
-    writer: &mut crate::store::SurveyWriter<'_>,
+    writer: &mut SurveyWriter<'_>,
     id_col: usize,
     v: &VarColumn,
     missing_codes: &[String],

@@ -628,6 +628,17 @@ impl<'a> SurveyWriter<'a> {
         })
     }
 
+    /// Records the name of the file's ID column, unless an earlier import did: the export
+    /// writes the ID under the name it had in the first file.
+    pub fn remember_id_column(&self, name: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO project_meta (key, value) VALUES ('id_column', ?1)
+             ON CONFLICT (key) DO NOTHING",
+            [name],
+        )?;
+        Ok(())
+    }
+
     /// Commits the import and records its counts.
     pub fn finish(mut self, skipped: usize) -> Result<i64> {
         self.inserts = None;
