@@ -333,6 +333,15 @@ fn closing_the_terminal_ends_lacrima_instead_of_leaving_it_spinning() {
     let pid = t.lacrima_pid();
     // The terminal goes away (as when a window is closed or an ssh link drops).
     drop(t);
+    assert_ends(pid);
+    assert_eq!(
+        codings_of(&path, "demo"),
+        ["T0001 consequence_client rapport-deepened - -"]
+    );
+}
+
+/// Waits for process `pid` to end (or become a zombie); fails after the deadline.
+fn assert_ends(pid: u32) {
     let start = Instant::now();
     while Path::new(&format!("/proc/{pid}")).exists() {
         let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -345,10 +354,34 @@ fn closing_the_terminal_ends_lacrima_instead_of_leaving_it_spinning() {
         );
         std::thread::sleep(Duration::from_millis(25));
     }
-    assert_eq!(
-        codings_of(&path, "demo"),
-        ["T0001 consequence_client rapport-deepened - -"]
-    );
+}
+
+#[test]
+fn closing_the_terminal_ends_the_review_and_analysis_screens_too() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo_project(dir.path());
+    for (name, args, shown) in [
+        (
+            "hangup-analysis",
+            "analyze --screen --coder ana",
+            "Relate the codes",
+        ),
+        (
+            "hangup-review",
+            "review --coders ana,ben --coder maria",
+            "Agreement of ana and ben",
+        ),
+    ] {
+        let cmd = format!("'{BIN}' -p '{}' {args}", path.display());
+        let t = Tmux::start(name, 100, 30, &cmd);
+        t.wait_text(shown);
+        let pid = t.lacrima_pid();
+        drop(t);
+        assert_ends(pid);
+    }
 }
 
 #[test]

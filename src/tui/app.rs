@@ -2,16 +2,16 @@
 //! panic, SIGTERM, SIGHUP), the event loop, mouse and resize, and the counts worker.
 
 use super::state::{State, SubScreen};
-use super::subscreen::term_err;
+use super::subscreen::{self, spawn_input, term_err, terminal_alive};
 use super::worker::{CountRequest, Worker};
 use super::{Action, Keymap, action_for_key, render, update};
 use crate::error::Result;
 use crate::store::Store;
-use crossterm::event::{self, Event, KeyEventKind, MouseButton, MouseEventKind};
+use crossterm::event::{Event, KeyEventKind, MouseButton, MouseEventKind};
 use ratatui::layout::Rect;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 /// How often the screen looks for other coders' changes to the project.
@@ -42,33 +42,6 @@ pub fn run(project: &Path, coder: &str) -> Result<()> {
     ratatui::restore();
     let _ = std::panic::take_hook();
     result
-}
-
-/// Reads terminal events on a thread of its own. crossterm's reader spins without returning
-/// once the terminal is gone (it reads end-of-file forever), so the loop below must never block
-/// inside it: it waits on this channel instead and can notice SIGHUP or a vanished terminal.
-fn spawn_input() -> Receiver<std::io::Result<Event>> {
-    let (tx, rx) = channel();
-    let _ = std::thread::Builder::new()
-        .name("lacrima-input".into())
-        .spawn(move || {
-            loop {
-                let ev = event::read();
-                let failed = ev.is_err();
-                if tx.send(ev).is_err() || failed {
-                    break;
-                }
-            }
-        });
-    rx
-}
-
-/// Whether the process still has its terminal (after a hang-up, /dev/tty cannot be opened).
-fn terminal_alive() -> bool {
-    std::fs::OpenOptions::new()
-        .read(true)
-        .open("/dev/tty")
-        .is_ok()
 }
 
 fn to_action(state: &State, ev: Event) -> Option<Action> {
@@ -103,15 +76,7 @@ fn run_sub_screen(
     stop: &AtomicBool,
 ) {
     let project = state.store.path().to_path_buf();
-    let mut next_event = |timeout: Duration| -> Result<Option<Event>> {
-        match input.recv_timeout(timeout) {
-            Ok(ev) => ev.map(Some).map_err(term_err),
-            Err(RecvTimeoutError::Timeout) => Ok(None),
-            Err(RecvTimeoutError::Disconnected) => {
-                Err(term_err(std::io::Error::other("the terminal closed")))
-            }
-        }
-    };
+    let mut next_event = subscreen::events_from(input);
     let result = match sub {
         SubScreen::Review(setup) => {
             super::review_app::run_in(terminal, &project, setup, &mut next_event, stop)

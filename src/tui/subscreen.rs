@@ -14,7 +14,8 @@ use ratatui::widgets::{Paragraph, Wrap};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
 use unicode_width::UnicodeWidthStr;
 
 // ---------------------------------------------------------------------------------------------
@@ -201,7 +202,7 @@ pub fn stop_on_signals() -> Result<Arc<AtomicBool>> {
 
 /// Opens a screen (with `open`, on the project's store and the terminal's size) and runs it
 /// on a terminal of its own, in raw mode on the alternate screen, restored on every way out
-/// (quit, error, panic, SIGTERM, SIGHUP), until it is quit.
+/// (quit, error, panic, SIGTERM, SIGHUP, the terminal vanishing), until it is quit.
 pub fn run<S: Screen>(project: &Path, open: impl FnOnce(Store, Rect) -> Result<S>) -> Result<()> {
     // Everything that can fail for a plain reason fails before the terminal changes.
     let store = Store::open(project)?;
@@ -210,9 +211,50 @@ pub fn run<S: Screen>(project: &Path, open: impl FnOnce(Store, Rect) -> Result<S
     let mut screen = open(store, Rect::new(0, 0, w, h))?;
     // ratatui::init chains a panic hook that restores the terminal.
     let mut terminal = ratatui::init();
-    let result = event_loop(&mut terminal, &mut screen, &mut crossterm_event, &stop);
+    let input = spawn_input();
+    let result = event_loop(&mut terminal, &mut screen, &mut events_from(&input), &stop);
     ratatui::restore();
     result
+}
+
+/// Reads terminal events on a thread of its own. crossterm's reader spins without returning
+/// once the terminal is gone (it reads end-of-file forever), so an event loop must never block
+/// inside it: it waits on this channel instead and can notice SIGHUP or a vanished terminal.
+pub fn spawn_input() -> Receiver<std::io::Result<Event>> {
+    let (tx, rx) = channel();
+    let _ = std::thread::Builder::new()
+        .name("lacrima-input".into())
+        .spawn(move || {
+            loop {
+                let ev = event::read();
+                let failed = ev.is_err();
+                if tx.send(ev).is_err() || failed {
+                    break;
+                }
+            }
+        });
+    rx
+}
+
+/// Waits up to a timeout for the next event from the input thread.
+pub fn events_from(
+    input: &Receiver<std::io::Result<Event>>,
+) -> impl FnMut(Duration) -> Result<Option<Event>> + '_ {
+    move |timeout| match input.recv_timeout(timeout) {
+        Ok(ev) => ev.map(Some).map_err(term_err),
+        Err(RecvTimeoutError::Timeout) => Ok(None),
+        Err(RecvTimeoutError::Disconnected) => {
+            Err(term_err(std::io::Error::other("the terminal closed")))
+        }
+    }
+}
+
+/// Whether the process still has its terminal (after a hang-up, /dev/tty cannot be opened).
+pub fn terminal_alive() -> bool {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .open("/dev/tty")
+        .is_ok()
 }
 
 /// Runs a screen on a terminal that the coding screen already set up, reading events from
@@ -234,21 +276,13 @@ pub fn run_in<S: Screen>(
     event_loop(terminal, &mut screen, next_event, stop)
 }
 
-/// Waits up to `timeout` for a terminal event straight from crossterm.
-fn crossterm_event(timeout: Duration) -> Result<Option<Event>> {
-    if event::poll(timeout).map_err(term_err)? {
-        Ok(Some(event::read().map_err(term_err)?))
-    } else {
-        Ok(None)
-    }
-}
-
 fn event_loop<S: Screen>(
     terminal: &mut ratatui::DefaultTerminal,
     screen: &mut S,
     next_event: NextEvent<'_>,
     stop: &AtomicBool,
 ) -> Result<()> {
+    let mut last_check = Instant::now();
     loop {
         while let Some(a) = screen.poll() {
             screen.update(a);
@@ -256,6 +290,13 @@ fn event_loop<S: Screen>(
         terminal.draw(|f| screen.render(f)).map_err(term_err)?;
         if screen.quit() || stop.load(Ordering::Relaxed) {
             return Ok(());
+        }
+        if last_check.elapsed() >= Duration::from_secs(1) {
+            last_check = Instant::now();
+            if !terminal_alive() {
+                // Nobody is left to show anything to; every decision is saved already.
+                return Ok(());
+            }
         }
         let wait = if screen.busy() { 30 } else { 250 };
         let Some(mut ev) = next_event(Duration::from_millis(wait))? else {
