@@ -878,21 +878,50 @@ fn wrong_kind(
 
 /// The number as a cell, and whether it was written in the form Rust writes it ("34", "83.25";
 /// not "007", "4.50" or " 12"), in which case its text can be recovered from the number.
-/// `scratch` holds the rendering, so that checking costs no allocation per value.
+/// `scratch` holds a rendering for the rare text the digits alone do not settle.
 fn as_number(raw: &str, f: f64, scratch: &mut String) -> (Cell, bool) {
     use std::fmt::Write as _;
-    scratch.clear();
-    let cell = match raw.trim().parse::<i64>() {
-        Ok(i) => {
-            let _ = write!(scratch, "{i}");
-            Cell::Int(i)
-        }
+    match raw.trim().parse::<i64>() {
+        Ok(i) => (Cell::Int(i), canonical_integer(raw)),
+        Err(_) if canonical_decimal(raw) => (Cell::Real(f), true),
         Err(_) => {
+            scratch.clear();
             let _ = write!(scratch, "{f}");
-            Cell::Real(f)
+            (Cell::Real(f), scratch == raw)
         }
+    }
+}
+
+/// An integer as Rust writes it: digits without leading zeros, a minus sign but not on zero.
+fn canonical_integer(raw: &str) -> bool {
+    let digits = raw.strip_prefix('-').unwrap_or(raw);
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" && raw == "0" || !digits.starts_with('0'))
+}
+
+/// A decimal that Rust writes back exactly as it is: no exponent, no leading zeros, no trailing
+/// zeros after the point, and at most 15 significant digits. Any decimal of 15 digits or fewer
+/// is the only one of that length for its f64, so the shortest rendering of the number is these
+/// digits (checking by rendering each value took a twentieth of an import's CPU).
+fn canonical_decimal(raw: &str) -> bool {
+    let body = raw.strip_prefix('-').unwrap_or(raw);
+    let Some((int, frac)) = body.split_once('.') else {
+        return false;
     };
-    (cell, scratch == raw)
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(int) || !all_digits(frac) || frac.ends_with('0') {
+        return false;
+    }
+    if int.len() > 1 && int.starts_with('0') {
+        return false;
+    }
+    let significant = if int == "0" {
+        frac.trim_start_matches('0').len()
+    } else {
+        int.len() + frac.len()
+    };
+    significant <= 15
 }
 
 fn describe(role: &Role) -> &'static str {
@@ -976,4 +1005,80 @@ fn progress_bar(enabled: bool, what: &'static str, total_bytes: u64) -> indicati
     }
     bar.set_message(what);
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn plain_by_rendering(raw: &str) -> bool {
+        match raw.trim().parse::<i64>() {
+            Ok(i) => i.to_string() == raw,
+            Err(_) => raw
+                .trim()
+                .parse::<f64>()
+                .is_ok_and(|f| format!("{f}") == raw),
+        }
+    }
+
+    #[test]
+    fn plain_numbers_are_told_from_the_others_without_rendering_them() {
+        // The last has 17 digits: too many to settle by the digits, so it is rendered (and is
+        // what Rust writes).
+        for raw in [
+            "34",
+            "-7",
+            "0",
+            "83.25",
+            "-0.5",
+            "0.001",
+            "123456789.12345",
+            "1.2345678901234567",
+        ] {
+            assert!(plain_by_rendering(raw), "{raw}");
+            let f = raw.parse::<f64>().unwrap();
+            assert!(as_number(raw, f, &mut String::new()).1, "{raw}");
+        }
+        for raw in [
+            "007",
+            "-0",
+            "+5",
+            " 12",
+            "4.50",
+            "5.0",
+            "00.5",
+            ".5",
+            "1e5",
+            "0.30000000000000000",
+        ] {
+            let f = raw.trim().parse::<f64>().unwrap();
+            assert!(!as_number(raw, f, &mut String::new()).1, "{raw}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_shortcut_agrees_with_rendering_the_number(
+            int in 0u64..10_000_000_000,
+            frac in "[0-9]{0,9}",
+            negative in any::<bool>(),
+            leading_zero in any::<bool>(),
+        ) {
+            let raw = format!(
+                "{}{}{int}{}{frac}",
+                if negative { "-" } else { "" },
+                if leading_zero { "0" } else { "" },
+                if frac.is_empty() { "" } else { "." },
+            );
+            let f = raw.trim().parse::<f64>().unwrap();
+            prop_assert_eq!(as_number(&raw, f, &mut String::new()).1, plain_by_rendering(&raw), "{}", raw);
+        }
+
+        #[test]
+        fn any_number_rust_writes_is_plain(f in proptest::num::f64::NORMAL | proptest::num::f64::ZERO) {
+            let raw = format!("{f}");
+            prop_assert!(as_number(&raw, f, &mut String::new()).1, "{}", raw);
+        }
+    }
 }
