@@ -117,7 +117,12 @@ impl Store {
             // nothing; it was a quarter of the import's time. On again when the import ends.
             conn.pragma_update(None, "foreign_keys", "OFF")?;
         }
-        conn.execute_batch("BEGIN IMMEDIATE")?;
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            if empty {
+                let _ = conn.pragma_update(None, "foreign_keys", "ON");
+            }
+            return Err(e.into());
+        }
         let writer = (|| {
             let max_before: i64 =
                 conn.query_row("SELECT ifnull(max(id), 0) FROM respondents", [], |r| {
@@ -823,6 +828,27 @@ mod tests {
             [],
         );
         assert!(orphan.is_err(), "an answer of nobody is still refused");
+    }
+
+    #[test]
+    fn an_import_that_cannot_start_leaves_foreign_keys_on() {
+        // Another connection holds the write lock: the import cannot begin.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        let mut store = Store::create(&path).unwrap();
+        store
+            .conn()
+            .busy_timeout(std::time::Duration::from_millis(10))
+            .unwrap();
+        let other = Connection::open(&path).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        assert!(store.begin_survey_import("survey.csv", false).is_err());
+        other.execute_batch("ROLLBACK").unwrap();
+        let fk: i64 = store
+            .conn()
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(fk, 1);
     }
 
     #[test]
