@@ -385,31 +385,12 @@ impl Keymap {
 
     /// The help screen's content: per context, each action with its keys, in binding order.
     pub fn help(&self) -> Vec<(Context, Vec<(String, &'static str)>)> {
-        let mut out = Vec::new();
-        for ctx in Context::ALL {
-            let mut rows: Vec<(Action, Vec<String>)> = Vec::new();
-            for (c, k) in &self.order {
-                if *c != ctx {
-                    continue;
-                }
-                let Some(a) = self.bindings.get(&(*c, *k)) else {
-                    continue;
-                };
-                match rows.iter_mut().find(|(ra, _)| ra == a) {
-                    Some((_, keys)) => keys.push(k.label()),
-                    None => rows.push((a.clone(), vec![k.label()])),
-                }
-            }
-            if !rows.is_empty() {
-                out.push((
-                    ctx,
-                    rows.into_iter()
-                        .map(|(a, keys)| (keys.join(" "), a.description()))
-                        .collect(),
-                ));
-            }
-        }
-        out
+        let bindings: Vec<(Context, Key, Action)> = self
+            .order
+            .iter()
+            .filter_map(|&(c, k)| self.bindings.get(&(c, k)).map(|a| (c, k, a.clone())))
+            .collect();
+        help_rows(&Context::ALL, &bindings, Action::description)
     }
 
     /// Applies a key file's text on top of this map. Errors name the file and line.
@@ -519,6 +500,38 @@ fn unquote(s: &str) -> String {
         .and_then(|x| x.strip_suffix('"'))
         .unwrap_or(s)
         .to_string()
+}
+
+/// A help screen's rows from a key map's bindings (context, key, action), in binding order: per
+/// context that has any, each action once with all its keys ("j down") and its description.
+/// The coding screen and the sub-screens generate their help with it.
+pub fn help_rows<C: Copy + PartialEq, A: Clone + PartialEq>(
+    contexts: &[C],
+    bindings: &[(C, Key, A)],
+    describe: impl Fn(&A) -> &'static str,
+) -> Vec<(C, Vec<(String, &'static str)>)> {
+    let mut out = Vec::new();
+    for &ctx in contexts {
+        let mut rows: Vec<(&A, Vec<String>)> = Vec::new();
+        for (c, k, a) in bindings {
+            if *c != ctx {
+                continue;
+            }
+            match rows.iter_mut().find(|(ra, _)| *ra == a) {
+                Some((_, keys)) => keys.push(k.label()),
+                None => rows.push((a, vec![k.label()])),
+            }
+        }
+        if !rows.is_empty() {
+            out.push((
+                ctx,
+                rows.into_iter()
+                    .map(|(a, keys)| (keys.join(" "), describe(a)))
+                    .collect(),
+            ));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

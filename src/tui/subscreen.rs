@@ -100,28 +100,7 @@ impl<A: ScreenAction> ScreenKeymap<A> {
 
     /// Per context, each action with all its keys, in binding order.
     pub fn help(&self) -> Vec<(A::Context, HelpRows)> {
-        let mut out = Vec::new();
-        for &ctx in A::Context::ALL {
-            let mut rows: Vec<(A, Vec<String>)> = Vec::new();
-            for (c, k, a) in &self.bindings {
-                if *c != ctx {
-                    continue;
-                }
-                match rows.iter_mut().find(|(ra, _)| ra == a) {
-                    Some((_, keys)) => keys.push(k.label()),
-                    None => rows.push((a.clone(), vec![k.label()])),
-                }
-            }
-            if !rows.is_empty() {
-                out.push((
-                    ctx,
-                    rows.into_iter()
-                        .map(|(a, keys)| (keys.join(" "), a.description()))
-                        .collect(),
-                ));
-            }
-        }
-        out
+        super::keymap::help_rows(A::Context::ALL, &self.bindings, A::description)
     }
 }
 
