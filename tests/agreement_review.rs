@@ -41,6 +41,7 @@ fn open(path: &Path, width: u16, height: u16) -> ReviewState {
     )
     .unwrap();
     s.color = true;
+    s.finish_loading();
     s
 }
 
@@ -389,4 +390,47 @@ fn keys_follow_the_context() {
     );
     assert_eq!(lookup(ReviewContext::Help, "j"), Some(ReviewAction::Down));
     assert_eq!(lookup(ReviewContext::Help, "ctrl-c"), None);
+}
+
+#[test]
+fn the_table_is_computed_in_the_background_while_keys_keep_working() {
+    // On a million answers reading every rating takes seconds: the screen shows at once, says
+    // what it is doing, refuses to open a queue it does not have yet, and fills in.
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path());
+    let mut s = ReviewState::open(
+        Store::open(&path).unwrap(),
+        setup(&path),
+        ReviewKeymap::default(),
+        Rect::new(0, 0, 100, 30),
+    )
+    .unwrap();
+    assert!(s.report.is_none() && s.loading.is_some());
+    let text = screen(&s);
+    assert!(text.contains("reading every coder's ratings…"), "{text}");
+    assert!(text.contains("Overall: computing…"), "{text}");
+
+    press(&mut s, "j enter");
+    assert_eq!(s.selected, 1, "moving works meanwhile");
+    assert_eq!(s.view, View::Table);
+    let (message, _) = s.message.clone().expect("a message");
+    assert!(message.contains("still being read"), "{message}");
+
+    let arrived = loop {
+        if let Some(a) = s.poll() {
+            break a;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    assert_eq!(arrived, ReviewAction::Loaded);
+    update(&mut s, arrived);
+    assert!(s.loading.is_none());
+    assert!(s.report.is_some());
+    let text = screen(&s);
+    assert!(text.contains("disagreements settled"), "{text}");
+    assert!(!text.contains("computing"), "{text}");
+    assert!(
+        !text.contains("still being read"),
+        "the note goes once it is true no more"
+    );
 }

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::store::{Adopt, CodeRecord, Decision, DisagreementIndex, Span, Store, Version};
 use crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
+use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
 // ---------------------------------------------------------------------------------------------
 // Actions and keys
@@ -56,6 +57,8 @@ pub enum ReviewAction {
     Apply,
     RemoveSegment,
     Resize(u16, u16),
+    /// The agreement table and the queues, computed in the background, are ready (no key).
+    Loaded,
 }
 
 /// Where a key is pressed.
@@ -273,8 +276,12 @@ pub struct ReviewState {
     pub color: bool,
     /// Codable codes in codebook order (the rows of the table, the codes of the queues).
     pub codes: Vec<CodeRecord>,
-    pub report: AgreementReport,
+    /// The agreement table; None while it is computed.
+    pub report: Option<AgreementReport>,
+    /// Every code's disagreement queue (empty while they are computed).
     pub index: DisagreementIndex,
+    /// The computation of the table and the queues, while it runs.
+    pub loading: Option<Loading>,
     pub view: View,
     /// Selected row of the table (index into `codes`).
     pub selected: usize,
@@ -287,6 +294,15 @@ pub struct ReviewState {
     pub help: Option<usize>,
     pub message: Option<(String, MsgKind)>,
     pub quit: bool,
+}
+
+/// The agreement table and the disagreement queues being computed on a thread of their own (with
+/// their own connection): they read every rating, about two seconds on a million answers, and
+/// the screen shows and takes keys meanwhile.
+pub struct Loading {
+    rx: Receiver<Result<(AgreementReport, DisagreementIndex)>>,
+    /// What the thread sent, once it has.
+    ready: Option<Result<(AgreementReport, DisagreementIndex)>>,
 }
 
 /// Who compares, who decides, into which consensus coder.
@@ -318,23 +334,15 @@ impl ReviewState {
             ));
         }
         let question_id = setup.question.as_ref().map(|q| q.0);
-        let ids: Vec<i64> = setup.coders.iter().map(|c| c.0).collect();
-        let code_ids: Vec<i64> = codes.iter().map(|c| c.id).collect();
-        let ratings = store.agreement_ratings(&ids, question_id, &code_ids)?;
-        let names: Vec<String> = setup.coders.iter().map(|c| c.1.clone()).collect();
-        let code_names: Vec<String> = codes.iter().map(|c| c.name.clone()).collect();
         let question = setup.question.as_ref().map(|q| q.1.clone());
-        let report = agreement_report(
-            ReportInput {
-                matrix: &ratings.matrix,
-                coders: &names,
-                codes: &code_names,
-                coder_counts: &ratings.coder_counts,
-                question: question.as_deref(),
-            },
-            &ReportOptions::default(),
-        );
-        let index = store.disagreement_index(consensus_id, &setup.coders, question_id)?;
+        let loading = start_loading(
+            &store,
+            consensus_id,
+            &setup.coders,
+            question_id,
+            question.clone(),
+            &codes,
+        )?;
         Ok(ReviewState {
             store,
             decider: setup.decider,
@@ -347,8 +355,9 @@ impl ReviewState {
             size,
             color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
             codes,
-            report,
-            index,
+            report: None,
+            index: DisagreementIndex::default(),
+            loading: Some(loading),
             view: View::Table,
             selected: 0,
             table_offset: 0,
@@ -397,6 +406,30 @@ impl ReviewState {
         (q.iter().filter(|i| i.settled).count(), q.len())
     }
 
+    /// Looks, without waiting, whether the table and the queues have been computed: if so, the
+    /// action that takes them in, for the event loop to apply like a key's.
+    pub fn poll(&mut self) -> Option<ReviewAction> {
+        let l = self.loading.as_mut()?;
+        if l.ready.is_none() {
+            l.ready = match l.rx.try_recv() {
+                Ok(result) => Some(result),
+                Err(TryRecvError::Empty) => return None,
+                Err(TryRecvError::Disconnected) => Some(Err(stopped())),
+            };
+        }
+        Some(ReviewAction::Loaded)
+    }
+
+    /// Waits for the table and the queues, if they are still being computed, and takes them in.
+    pub fn finish_loading(&mut self) {
+        if let Some(l) = self.loading.as_mut() {
+            if l.ready.is_none() {
+                l.ready = Some(l.rx.recv().unwrap_or_else(|_| Err(stopped())));
+            }
+            update(self, ReviewAction::Loaded);
+        }
+    }
+
     /// Rows of the table that fit on screen.
     pub fn table_rows(&self) -> usize {
         // Two header lines, the table's border and header, the overall line and the status.
@@ -411,13 +444,60 @@ impl ReviewState {
     }
 }
 
+fn stopped() -> Error {
+    Error::input("computing the agreement stopped without a result")
+}
+
+/// Starts computing the agreement table and every code's disagreement queue in the background.
+fn start_loading(
+    store: &Store,
+    consensus_id: i64,
+    coders: &[(i64, String)],
+    question_id: Option<i64>,
+    question: Option<String>,
+    codes: &[CodeRecord],
+) -> Result<Loading> {
+    let path = store.path().to_path_buf();
+    let coders = coders.to_vec();
+    let code_ids: Vec<i64> = codes.iter().map(|c| c.id).collect();
+    let code_names: Vec<String> = codes.iter().map(|c| c.name.clone()).collect();
+    let (tx, rx) = channel();
+    std::thread::Builder::new()
+        .name("lacrima-review".into())
+        .spawn(move || {
+            let result = (|| {
+                let store = Store::open(&path)?;
+                let ids: Vec<i64> = coders.iter().map(|c| c.0).collect();
+                let names: Vec<String> = coders.iter().map(|c| c.1.clone()).collect();
+                let ratings = store.agreement_ratings(&ids, question_id, &code_ids)?;
+                let report = agreement_report(
+                    ReportInput {
+                        matrix: &ratings.matrix,
+                        coders: &names,
+                        codes: &code_names,
+                        coder_counts: &ratings.coder_counts,
+                        question: question.as_deref(),
+                    },
+                    &ReportOptions::default(),
+                );
+                let index = store.disagreement_index(consensus_id, &coders, question_id)?;
+                Ok((report, index))
+            })();
+            // The screen may have been left: nobody listens.
+            let _ = tx.send(result);
+        })
+        .map_err(|e| Error::io("a thread for the agreement", e))?;
+    Ok(Loading { rx, ready: None })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Update
 // ---------------------------------------------------------------------------------------------
 
 /// Applies an action. A failed store call leaves the state as it was and shows the error.
 pub fn update(state: &mut ReviewState, action: ReviewAction) {
-    if !matches!(action, ReviewAction::Resize(..)) {
+    // Only keys clear the message: a resize or results arriving leave it to be read.
+    if !matches!(action, ReviewAction::Resize(..) | ReviewAction::Loaded) {
         state.message = None;
     }
     if let Err(e) = apply(state, action) {
@@ -439,6 +519,9 @@ fn apply(state: &mut ReviewState, action: ReviewAction) -> Result<()> {
         state.quit = true;
         return Ok(());
     }
+    if action == ReviewAction::Loaded {
+        return take_loaded(state);
+    }
     if help_action(&mut state.help, &action) {
         return Ok(());
     }
@@ -449,6 +532,31 @@ fn apply(state: &mut ReviewState, action: ReviewAction) -> Result<()> {
         View::Table => table_action(state, action),
         View::Queue => queue_action(state, action),
     }
+}
+
+const STILL_LOADING: &str =
+    "the disagreements are still being read; the table fills in when they are";
+
+/// Shows the table and the queues computed in the background, or why there are none.
+fn take_loaded(state: &mut ReviewState) -> Result<()> {
+    let Some(mut loading) = state.loading.take() else {
+        return Ok(());
+    };
+    let Some(result) = loading.ready.take() else {
+        state.loading = Some(loading);
+        return Ok(());
+    };
+    let (report, index) = result?;
+    state.report = Some(report);
+    state.index = index;
+    if state
+        .message
+        .as_ref()
+        .is_some_and(|(m, _)| m == STILL_LOADING)
+    {
+        state.message = None;
+    }
+    Ok(())
 }
 
 fn keep_selected_visible(state: &mut ReviewState) {
@@ -466,6 +574,7 @@ fn table_action(state: &mut ReviewState, action: ReviewAction) -> Result<()> {
         ReviewAction::Last => state.selected = last,
         ReviewAction::PageDown => state.selected = (state.selected + page).min(last),
         ReviewAction::PageUp => state.selected = state.selected.saturating_sub(page),
+        ReviewAction::Open if state.loading.is_some() => info(state, STILL_LOADING),
         ReviewAction::Open => {
             if state.queue().is_empty() {
                 let name = state.code().name.clone();

@@ -33,6 +33,14 @@ impl Screen for ReviewState {
     fn quit(&self) -> bool {
         self.quit
     }
+
+    fn poll(&mut self) -> Option<ReviewAction> {
+        ReviewState::poll(self)
+    }
+
+    fn busy(&self) -> bool {
+        self.loading.is_some()
+    }
 }
 
 fn open(setup: ReviewSetup) -> impl FnOnce(crate::store::Store, Rect) -> Result<ReviewState> {

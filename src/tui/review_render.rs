@@ -96,20 +96,25 @@ fn and_list(names: &[String]) -> String {
 
 fn render_table(frame: &mut Frame<'_>, p: &Painter<'_>, area: Rect) {
     let s = p.state;
-    let r = &s.report;
+    // While the table is computed in the background it shows the codes with "…" for numbers.
+    let r = s.report.as_ref();
     let (settled, total) = s.index.progress();
     let names: Vec<String> = s.coders.iter().map(|c| c.1.clone()).collect();
+    let scope = s
+        .question
+        .as_deref()
+        .map_or_else(|| "all questions".to_string(), |q| format!("question {q}"));
     let head = vec![
         Line::styled(
             fit(
-                &format!(
-                    "Agreement of {} on {} answers ({})",
-                    and_list(&names),
-                    r.units,
-                    s.question
-                        .as_deref()
-                        .map_or_else(|| "all questions".to_string(), |q| format!("question {q}"))
-                ),
+                &match r {
+                    Some(r) => format!(
+                        "Agreement of {} on {} answers ({scope})",
+                        and_list(&names),
+                        r.units
+                    ),
+                    None => format!("Agreement of {} ({scope})", and_list(&names)),
+                },
                 area.width as usize,
             ),
             Style::default().add_modifier(Modifier::BOLD),
@@ -119,10 +124,14 @@ fn render_table(frame: &mut Frame<'_>, p: &Painter<'_>, area: Rect) {
                 &format!("Consensus {:?}, decisions by {} · ", s.consensus, s.decider),
                 area.width as usize,
             )),
-            Span::styled(
-                format!("{settled} of {total} disagreements settled"),
-                p.fg(if settled == total { SETTLED } else { OPEN }),
-            ),
+            if r.is_some() {
+                Span::styled(
+                    format!("{settled} of {total} disagreements settled"),
+                    p.fg(if settled == total { SETTLED } else { OPEN }),
+                )
+            } else {
+                Span::raw("reading every coder's ratings…")
+            },
         ]),
     ];
     frame.render_widget(
@@ -162,21 +171,28 @@ fn render_table(frame: &mut Frame<'_>, p: &Painter<'_>, area: Rect) {
     )];
     let rows = (inner.height as usize).saturating_sub(1);
     for (i, code) in s.codes.iter().enumerate().skip(s.table_offset).take(rows) {
-        let row = r.codes.get(i);
-        let alpha = row.and_then(|c| c.krippendorff_alpha);
+        let alpha = r.and_then(|r| r.codes.get(i)?.krippendorff_alpha);
         let (verdict, vstyle) = match alpha {
+            _ if r.is_none() => (String::new(), Style::default()),
             Some(a) => {
                 let rel = Reliability::of(a);
                 (rel.as_str().to_string(), p.fg(reliability_color(rel)))
             }
             None => ("undefined".to_string(), Style::default()),
         };
-        let q = &s.index.queues[i];
+        let q = s.index.queues.get(i).map_or(&[][..], Vec::as_slice);
         let done = q.iter().filter(|x| x.settled).count();
-        let progress = if q.is_empty() {
+        let progress = if r.is_none() {
+            "…".to_string()
+        } else if q.is_empty() {
             "agreed".to_string()
         } else {
             format!("{done} of {}", q.len())
+        };
+        let alpha_text = if r.is_none() {
+            "…".to_string()
+        } else {
+            fixed(alpha)
         };
         let selected = i == s.selected;
         let marker = if selected { "> " } else { "  " };
@@ -187,7 +203,7 @@ fn render_table(frame: &mut Frame<'_>, p: &Painter<'_>, area: Rect) {
         };
         lines.push(Line::from(vec![
             Span::styled(format!("{marker}{}", pad(&code.name, code_w)), base),
-            Span::styled(format!("{:>7}  ", fixed(alpha)), base),
+            Span::styled(format!("{alpha_text:>7}  "), base),
             Span::styled(format!("{verdict:<11}"), vstyle.patch(base)),
             Span::styled(
                 format!("  {progress:>14}"),
@@ -202,14 +218,16 @@ fn render_table(frame: &mut Frame<'_>, p: &Painter<'_>, area: Rect) {
     }
     frame.render_widget(Paragraph::new(lines), inner);
 
-    let o = &r.overall;
     let overall = fit(
-        &format!(
-            "Overall: pooled alpha {} · MASI alpha {} · agreement is on codes per answer, not \
-             on segment boundaries",
-            fixed(o.krippendorff_alpha_pooled),
-            fixed(o.krippendorff_alpha_masi)
-        ),
+        &match r.map(|r| &r.overall) {
+            Some(o) => format!(
+                "Overall: pooled alpha {} · MASI alpha {} · agreement is on codes per answer, \
+                 not on segment boundaries",
+                fixed(o.krippendorff_alpha_pooled),
+                fixed(o.krippendorff_alpha_masi)
+            ),
+            None => "Overall: computing…".to_string(),
+        },
         area.width as usize,
     );
     frame.render_widget(
