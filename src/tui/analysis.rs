@@ -10,7 +10,9 @@
 //! functions compute them), so screen and files always agree.
 
 use super::state::MsgKind;
-use super::subscreen::{ScreenAction, ScreenContext, ScreenKeymap, help_action, keep_visible};
+use super::subscreen::{
+    Background, ScreenAction, ScreenContext, ScreenKeymap, help_action, keep_visible,
+};
 use crate::cli::analyze::{
     CategoricalCode, NumericCode, Report, Scope, categorical_report, numeric_report,
 };
@@ -20,7 +22,6 @@ use crate::store::{
 };
 use crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
-use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
 // ---------------------------------------------------------------------------------------------
 // Actions and keys
@@ -283,9 +284,7 @@ pub const DRILL_LIMIT: usize = 500;
 pub struct Pending {
     /// The variable analysed (index into `layout.variables`).
     pub variable: usize,
-    rx: Receiver<Result<Results>>,
-    /// What the thread sent, once it has.
-    ready: Option<Result<Results>>,
+    job: Background<Results>,
 }
 
 pub struct AnalysisState {
@@ -437,29 +436,16 @@ impl AnalysisState {
     /// action that takes its results in, for the event loop to apply like a key's.
     pub fn poll(&mut self) -> Option<AnalysisAction> {
         let p = self.pending.as_mut()?;
-        if p.ready.is_none() {
-            p.ready = match p.rx.try_recv() {
-                Ok(result) => Some(result),
-                Err(TryRecvError::Empty) => return None,
-                Err(TryRecvError::Disconnected) => Some(Err(stopped())),
-            };
-        }
-        Some(AnalysisAction::Computed)
+        p.job.arrived().then_some(AnalysisAction::Computed)
     }
 
     /// Waits for the analysis in the background, if any, and takes its results in.
     pub fn finish_pending(&mut self) {
         if let Some(p) = self.pending.as_mut() {
-            if p.ready.is_none() {
-                p.ready = Some(p.rx.recv().unwrap_or_else(|_| Err(stopped())));
-            }
+            p.job.wait();
             update(self, AnalysisAction::Computed);
         }
     }
-}
-
-fn stopped() -> Error {
-    Error::input("the analysis stopped without a result")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -529,20 +515,12 @@ fn analyse(state: &mut AnalysisState) -> Result<()> {
     let layout = state.layout.clone();
     let scope = state.scope.clone();
     let path = state.store.path().to_path_buf();
-    let (tx, rx) = channel();
-    std::thread::Builder::new()
-        .name("lacrima-analyse".into())
-        .spawn(move || {
-            let result =
-                Store::open(&path).and_then(|store| compute(&store, &layout, &scope, &var));
-            // The screen may have moved on to another variable, or been left: nobody listens.
-            let _ = tx.send(result);
-        })
-        .map_err(|e| Error::io("a thread for the analysis", e))?;
+    let job = Background::spawn("the analysis", move || {
+        compute(&Store::open(&path)?, &layout, &scope, &var)
+    })?;
     state.pending = Some(Pending {
         variable: index,
-        rx,
-        ready: None,
+        job,
     });
     Ok(())
 }
@@ -567,7 +545,7 @@ fn take_results(state: &mut AnalysisState) -> Result<()> {
     let Some(mut pending) = state.pending.take() else {
         return Ok(());
     };
-    let Some(result) = pending.ready.take() else {
+    let Some(result) = pending.job.take() else {
         state.pending = Some(pending);
         return Ok(());
     };

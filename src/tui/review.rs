@@ -9,14 +9,15 @@
 //! draws the state and nothing else; `review_app` owns the terminal.
 
 use super::state::MsgKind;
-use super::subscreen::{ScreenAction, ScreenContext, ScreenKeymap, help_action, keep_visible};
+use super::subscreen::{
+    Background, ScreenAction, ScreenContext, ScreenKeymap, help_action, keep_visible,
+};
 use super::text::{self, Grapheme};
 use crate::agreement::{AgreementReport, ReportInput, ReportOptions, agreement_report};
 use crate::error::{Error, Result};
 use crate::store::{Adopt, CodeRecord, Decision, DisagreementIndex, Span, Store, Version};
 use crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
-use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
 // ---------------------------------------------------------------------------------------------
 // Actions and keys
@@ -280,8 +281,9 @@ pub struct ReviewState {
     pub report: Option<AgreementReport>,
     /// Every code's disagreement queue (empty while they are computed).
     pub index: DisagreementIndex,
-    /// The computation of the table and the queues, while it runs.
-    pub loading: Option<Loading>,
+    /// The table and the queues being computed on a thread of their own: they read every
+    /// rating (about two seconds on a million answers) and the screen takes keys meanwhile.
+    pub loading: Option<Background<(AgreementReport, DisagreementIndex)>>,
     pub view: View,
     /// Selected row of the table (index into `codes`).
     pub selected: usize,
@@ -294,15 +296,6 @@ pub struct ReviewState {
     pub help: Option<usize>,
     pub message: Option<(String, MsgKind)>,
     pub quit: bool,
-}
-
-/// The agreement table and the disagreement queues being computed on a thread of their own (with
-/// their own connection): they read every rating, about two seconds on a million answers, and
-/// the screen shows and takes keys meanwhile.
-pub struct Loading {
-    rx: Receiver<Result<(AgreementReport, DisagreementIndex)>>,
-    /// What the thread sent, once it has.
-    ready: Option<Result<(AgreementReport, DisagreementIndex)>>,
 }
 
 /// Who compares, who decides, into which consensus coder.
@@ -409,23 +402,16 @@ impl ReviewState {
     /// Looks, without waiting, whether the table and the queues have been computed: if so, the
     /// action that takes them in, for the event loop to apply like a key's.
     pub fn poll(&mut self) -> Option<ReviewAction> {
-        let l = self.loading.as_mut()?;
-        if l.ready.is_none() {
-            l.ready = match l.rx.try_recv() {
-                Ok(result) => Some(result),
-                Err(TryRecvError::Empty) => return None,
-                Err(TryRecvError::Disconnected) => Some(Err(stopped())),
-            };
-        }
-        Some(ReviewAction::Loaded)
+        self.loading
+            .as_mut()?
+            .arrived()
+            .then_some(ReviewAction::Loaded)
     }
 
     /// Waits for the table and the queues, if they are still being computed, and takes them in.
     pub fn finish_loading(&mut self) {
         if let Some(l) = self.loading.as_mut() {
-            if l.ready.is_none() {
-                l.ready = Some(l.rx.recv().unwrap_or_else(|_| Err(stopped())));
-            }
+            l.wait();
             update(self, ReviewAction::Loaded);
         }
     }
@@ -444,10 +430,6 @@ impl ReviewState {
     }
 }
 
-fn stopped() -> Error {
-    Error::input("computing the agreement stopped without a result")
-}
-
 /// Starts computing the agreement table and every code's disagreement queue in the background.
 fn start_loading(
     store: &Store,
@@ -456,38 +438,29 @@ fn start_loading(
     question_id: Option<i64>,
     question: Option<String>,
     codes: &[CodeRecord],
-) -> Result<Loading> {
+) -> Result<Background<(AgreementReport, DisagreementIndex)>> {
     let path = store.path().to_path_buf();
     let coders = coders.to_vec();
     let code_ids: Vec<i64> = codes.iter().map(|c| c.id).collect();
     let code_names: Vec<String> = codes.iter().map(|c| c.name.clone()).collect();
-    let (tx, rx) = channel();
-    std::thread::Builder::new()
-        .name("lacrima-review".into())
-        .spawn(move || {
-            let result = (|| {
-                let store = Store::open(&path)?;
-                let ids: Vec<i64> = coders.iter().map(|c| c.0).collect();
-                let names: Vec<String> = coders.iter().map(|c| c.1.clone()).collect();
-                let ratings = store.agreement_ratings(&ids, question_id, &code_ids)?;
-                let report = agreement_report(
-                    ReportInput {
-                        matrix: &ratings.matrix,
-                        coders: &names,
-                        codes: &code_names,
-                        coder_counts: &ratings.coder_counts,
-                        question: question.as_deref(),
-                    },
-                    &ReportOptions::default(),
-                );
-                let index = store.disagreement_index(consensus_id, &coders, question_id)?;
-                Ok((report, index))
-            })();
-            // The screen may have been left: nobody listens.
-            let _ = tx.send(result);
-        })
-        .map_err(|e| Error::io("a thread for the agreement", e))?;
-    Ok(Loading { rx, ready: None })
+    Background::spawn("the agreement", move || {
+        let store = Store::open(&path)?;
+        let ids: Vec<i64> = coders.iter().map(|c| c.0).collect();
+        let names: Vec<String> = coders.iter().map(|c| c.1.clone()).collect();
+        let ratings = store.agreement_ratings(&ids, question_id, &code_ids)?;
+        let report = agreement_report(
+            ReportInput {
+                matrix: &ratings.matrix,
+                coders: &names,
+                codes: &code_names,
+                coder_counts: &ratings.coder_counts,
+                question: question.as_deref(),
+            },
+            &ReportOptions::default(),
+        );
+        let index = store.disagreement_index(consensus_id, &coders, question_id)?;
+        Ok((report, index))
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -542,7 +515,7 @@ fn take_loaded(state: &mut ReviewState) -> Result<()> {
     let Some(mut loading) = state.loading.take() else {
         return Ok(());
     };
-    let Some(result) = loading.ready.take() else {
+    let Some(result) = loading.take() else {
         state.loading = Some(loading);
         return Ok(());
     };

@@ -15,7 +15,7 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError, channel};
 use std::time::{Duration, Instant};
 use unicode_width::UnicodeWidthStr;
 
@@ -138,6 +138,61 @@ pub fn keep_visible(selected: usize, offset: &mut usize, rows: usize) {
     } else if selected >= *offset + rows {
         *offset = selected + 1 - rows;
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Work in the background
+// ---------------------------------------------------------------------------------------------
+
+/// Work on a thread of its own (with its own connection to the project), so that keys never
+/// wait for it: the event loop looks for its result without waiting and applies it as an action.
+pub struct Background<T> {
+    rx: Receiver<Result<T>>,
+    /// What the thread sent, once it has.
+    ready: Option<Result<T>>,
+}
+
+impl<T: Send + 'static> Background<T> {
+    /// Starts `work` on a thread called `name`.
+    pub fn spawn(name: &str, work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<Self> {
+        let (tx, rx) = channel();
+        std::thread::Builder::new()
+            .name(format!("lacrima: {name}"))
+            .spawn(move || {
+                // The screen may have moved on or been left: then nobody listens.
+                let _ = tx.send(work());
+            })
+            .map_err(|e| Error::io(format!("a thread for {name}"), e))?;
+        Ok(Background { rx, ready: None })
+    }
+
+    /// Whether the result has arrived (without waiting).
+    pub fn arrived(&mut self) -> bool {
+        if self.ready.is_none() {
+            self.ready = match self.rx.try_recv() {
+                Ok(result) => Some(result),
+                Err(TryRecvError::Empty) => return false,
+                Err(TryRecvError::Disconnected) => Some(Err(stopped())),
+            };
+        }
+        true
+    }
+
+    /// Waits for the result.
+    pub fn wait(&mut self) {
+        if self.ready.is_none() {
+            self.ready = Some(self.rx.recv().unwrap_or_else(|_| Err(stopped())));
+        }
+    }
+
+    /// The result, once it has arrived.
+    pub fn take(&mut self) -> Option<Result<T>> {
+        self.ready.take()
+    }
+}
+
+fn stopped() -> Error {
+    Error::input("the work in the background stopped without a result")
 }
 
 // ---------------------------------------------------------------------------------------------
