@@ -916,3 +916,50 @@ fn with_three_coders_each_answer_is_compared_among_those_who_rated_it() {
         "the decision records the versions compared: {compared}"
     );
 }
+
+#[test]
+fn a_decision_that_removes_a_coding_records_it_as_it_was() {
+    // The event log is the audit trail: a coding a decision takes away is kept there whole,
+    // with its memo and when it was made.
+    let s = project();
+    s.lacrima(&["consensus", "--from", "ana,ben", "--agreed"])
+        .assert()
+        .success();
+    s.write(
+        "by_hand.csv",
+        "respondent,question,coder,code,start,end,memo\nR6,answer,consensus,C,,,she says so twice\n",
+    );
+    s.lacrima(&["codings", "import", "by_hand.csv"])
+        .assert()
+        .success();
+    let created: String = query_one(
+        &s.project(),
+        "SELECT k.created_at FROM codings k JOIN coders d ON d.id = k.coder_id
+         WHERE d.name = 'consensus' AND k.memo = 'she says so twice'",
+    );
+    let ids = ids(&s);
+    let from = [(ids.ana, "ana".to_string()), (ids.ben, "ben".to_string())];
+    let mut store = Store::open(&s.project()).unwrap();
+    store
+        .adopt_into_consensus(
+            (ids.consensus, "consensus"),
+            &from,
+            ids.r[6],
+            ids.c,
+            Adopt::None,
+            Some("maria"),
+        )
+        .unwrap();
+    drop(store);
+    let before: String = query_one(
+        &s.project(),
+        "SELECT before FROM events WHERE action = 'consensus.decide'",
+    );
+    let before: Value = serde_json::from_str(&before).unwrap();
+    let rows = before["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{before}");
+    assert_eq!(rows[0]["table"], "codings");
+    assert_eq!(rows[0]["row"]["memo"], "she says so twice");
+    assert_eq!(rows[0]["row"]["created_at"], created.as_str());
+    assert!(!consensus_codings(&s).contains("R6 C"));
+}

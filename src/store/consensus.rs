@@ -274,22 +274,18 @@ impl EventRows {
         }
     }
 
-    fn coding(&mut self, response: i64, coder: i64, s: &Span, before: bool, now: &str) {
+    /// A coding removed, as it was.
+    fn removed_coding(&mut self, response: i64, coder: i64, s: &Span, memo: &str, created: &str) {
         let key = json!({"response_id": response, "coder_id": coder, "code_id": s.code_id,
                          "start": s.start, "end": s.end});
-        let row = json!({"memo": "", "created_at": now});
-        let (b, a) = if before {
-            (Some(row), None)
-        } else {
-            (None, Some(row))
-        };
-        self.rows_before
-            .push(json!({"table": "codings", "key": key, "row": b}));
+        self.rows_before.push(
+            json!({"table": "codings", "key": key, "row": {"memo": memo, "created_at": created}}),
+        );
         self.rows_after
-            .push(json!({"table": "codings", "key": key, "row": a}));
+            .push(json!({"table": "codings", "key": key, "row": null}));
     }
 
-    /// A coding added with its memo (a copy of another coder's coding).
+    /// A coding added with its memo (a copy of another coder's coding, or "").
     fn added_coding(&mut self, response: i64, coder: i64, s: &Span, memo: &str, now: &str) {
         let key = json!({"response_id": response, "coder_id": coder, "code_id": s.code_id,
                          "start": s.start, "end": s.end});
@@ -742,7 +738,7 @@ impl Store {
                 let mut rows = EventRows::new();
                 for s in &fill.codings {
                     insert_coding(&tx, fill.response_id, consensus_id, s, &now)?;
-                    rows.coding(fill.response_id, consensus_id, s, false, &now);
+                    rows.added_coding(fill.response_id, consensus_id, s, "", &now);
                 }
                 if fill.mark && insert_review(&tx, fill.response_id, consensus_id, &now)? {
                     rows.review(fill.response_id, consensus_id, &now);
@@ -1088,16 +1084,19 @@ impl Store {
         let now = crate::timefmt::now();
         let mut rows = EventRows::new();
         for s in current.iter().filter(|s| !wanted.contains(s)) {
-            tx.execute(
+            // The event keeps the removed coding as it was, memo and time included.
+            let (memo, created_at): (String, String) = tx.query_row(
                 "DELETE FROM codings WHERE response_id = ?1 AND coder_id = ?2 AND code_id = ?3
-                 AND ifnull(start, -1) = ifnull(?4, -1) AND ifnull(\"end\", -1) = ifnull(?5, -1)",
+                 AND ifnull(start, -1) = ifnull(?4, -1) AND ifnull(\"end\", -1) = ifnull(?5, -1)
+                 RETURNING memo, created_at",
                 params![response_id, consensus_id, code_id, s.start, s.end],
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
-            rows.coding(response_id, consensus_id, s, true, &now);
+            rows.removed_coding(response_id, consensus_id, s, &memo, &created_at);
         }
         for s in wanted.iter().filter(|s| !current.contains(s)) {
             insert_coding(&tx, response_id, consensus_id, s, &now)?;
-            rows.coding(response_id, consensus_id, s, false, &now);
+            rows.added_coding(response_id, consensus_id, s, "", &now);
         }
         // The review mark: applying a code marks the answer, and so does settling its last open
         // disagreement.
