@@ -957,9 +957,93 @@ fn a_decision_that_removes_a_coding_records_it_as_it_was() {
     );
     let before: Value = serde_json::from_str(&before).unwrap();
     let rows = before["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), 1, "{before}");
-    assert_eq!(rows[0]["table"], "codings");
+    let tables: Vec<&str> = rows.iter().map(|r| r["table"].as_str().unwrap()).collect();
+    assert_eq!(tables, ["codings", "consensus_decisions"], "{before}");
     assert_eq!(rows[0]["row"]["memo"], "she says so twice");
     assert_eq!(rows[0]["row"]["created_at"], created.as_str());
+    assert!(rows[1]["row"].is_null(), "no decision before this one");
     assert!(!consensus_codings(&s).contains("R6 C"));
+}
+
+#[test]
+fn a_decision_can_be_undone_and_redone_with_its_codings() {
+    let s = project();
+    s.lacrima(&["consensus", "--from", "ana,ben", "--agreed"])
+        .assert()
+        .success();
+    let ids = ids(&s);
+    let from = [(ids.ana, "ana".to_string()), (ids.ben, "ben".to_string())];
+    let me = (ids.consensus, "consensus");
+    let decisions = |s: &Scratch| -> i64 {
+        query_one(&s.project(), "SELECT count(*) FROM consensus_decisions")
+    };
+    let before = dump(&s.project());
+    let (codings_before, decided_before) = (consensus_codings(&s), decisions(&s));
+
+    // C on R6: ben's version (he applied C).
+    let mut store = Store::open(&s.project()).unwrap();
+    store
+        .adopt_into_consensus(
+            me,
+            &from,
+            ids.r[6],
+            ids.c,
+            Adopt::Coder(ids.ben),
+            Some("maria"),
+        )
+        .unwrap();
+    assert!(consensus_codings(&s).contains("R6 C"));
+    assert_eq!(decisions(&s), decided_before + 1);
+
+    let undone = store
+        .undo(ids.consensus)
+        .unwrap()
+        .expect("something to undo");
+    assert_eq!(undone.response_id, Some(ids.r[6]));
+    assert_eq!(undone.code_id, Some(ids.c));
+    assert_eq!(consensus_codings(&s), codings_before);
+    assert_eq!(
+        decisions(&s),
+        decided_before,
+        "the decision is taken back too"
+    );
+
+    store
+        .redo(ids.consensus)
+        .unwrap()
+        .expect("something to redo");
+    assert!(consensus_codings(&s).contains("R6 C"));
+    assert_eq!(decisions(&s), decided_before + 1);
+    let decided: String = query_one(
+        &s.project(),
+        &format!(
+            "SELECT decision || ' ' || adopted_from || ' ' || decided_by FROM consensus_decisions
+             WHERE response_id = {} AND code_id = {}",
+            ids.r[6], ids.c
+        ),
+    );
+    assert_eq!(decided, "adopted ben maria");
+
+    // Undo again: the redone decision goes once more.
+    store.undo(ids.consensus).unwrap().expect("the redo");
+    drop(store);
+    let after = dump(&s.project());
+    // Everything but the event log (which keeps the decision, its undo, redo and undo).
+    let strip = |d: &str| -> String {
+        let mut in_events = false;
+        d.lines()
+            .filter(|l| {
+                if l.starts_with("== ") {
+                    in_events = l.starts_with("== events");
+                }
+                !in_events
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(
+        strip(&after),
+        strip(&before),
+        "the project is as before the decision"
+    );
 }

@@ -434,3 +434,56 @@ fn the_table_is_computed_in_the_background_while_keys_keep_working() {
         "the note goes once it is true no more"
     );
 }
+
+#[test]
+fn a_decision_taken_by_mistake_is_undone_with_u_and_redone_with_ctrl_r() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path());
+    let mut s = open(&path, 120, 36);
+    press(&mut s, "j j j enter");
+    assert_eq!(s.code().name, "felt-cared-for");
+    let first = s.item.as_ref().unwrap().ext_id.clone();
+    press(&mut s, "x");
+    assert_eq!(s.code_progress(), (1, 7));
+    assert_eq!(
+        sql_rows(&path, "SELECT decision FROM consensus_decisions").len(),
+        1
+    );
+
+    press(&mut s, "u");
+    let msg = &s.message.as_ref().unwrap().0;
+    assert!(
+        msg.starts_with("undone: felt-cared-for: does not apply"),
+        "{msg}"
+    );
+    assert_eq!(s.code_progress(), (0, 7), "open again");
+    assert!(sql_rows(&path, "SELECT decision FROM consensus_decisions").is_empty());
+    assert!(
+        consensus_of(&path, "felt-cared-for").is_empty(),
+        "nothing of it is left in the consensus"
+    );
+    let reviewed = sql_rows(
+        &path,
+        "SELECT count(*) FROM reviews v JOIN coders d ON d.id = v.coder_id
+         WHERE d.name = 'consensus'",
+    );
+    assert_eq!(
+        reviewed[0][0], "0",
+        "the review mark the decision set went with it"
+    );
+
+    press(&mut s, "ctrl-r");
+    let msg = &s.message.as_ref().unwrap().0;
+    assert!(msg.starts_with("redone: "), "{msg}");
+    assert_eq!(s.code_progress(), (1, 7));
+    let decided = sql_rows(
+        &path,
+        "SELECT r.ext_id, d.decision FROM consensus_decisions d
+         JOIN responses s ON s.id = d.response_id JOIN respondents r ON r.id = s.respondent_id",
+    );
+    assert_eq!(decided, [[first, "none".to_string()]]);
+
+    press(&mut s, "u u");
+    let msg = &s.message.as_ref().unwrap().0;
+    assert_eq!(msg, "nothing to undo");
+}

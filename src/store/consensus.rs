@@ -25,6 +25,7 @@
 //! version, and who decided.
 
 use super::agreement_data::reviews_pass_sql;
+use super::session::{Table, read_row, write_row};
 use super::{Store, coder_id_in, log_event};
 use crate::error::{Error, Result};
 use rusqlite::types::Value;
@@ -303,6 +304,14 @@ impl EventRows {
             .push(json!({"table": "memos", "key": key, "row": null}));
         self.rows_after
             .push(json!({"table": "memos", "key": key, "row": {"text": text, "updated_at": now}}));
+    }
+
+    /// A decision recorded, over the one before it (if any).
+    fn decision(&mut self, key: &Json, before: Option<Json>, after: &Json) {
+        self.rows_before
+            .push(json!({"table": "consensus_decisions", "key": key, "row": before}));
+        self.rows_after
+            .push(json!({"table": "consensus_decisions", "key": key, "row": after}));
     }
 
     fn review(&mut self, response: i64, coder: i64, now: &str) {
@@ -929,6 +938,28 @@ impl Store {
         Ok(DisagreementIndex { code_ids, queues })
     }
 
+    /// Whether one disagreement is settled, by the rule of [`Store::disagreement_index`]: the
+    /// code is decided or in the consensus on the answer, or the consensus coder reviewed the
+    /// answer by hand (reviewed it with no decision recorded on it).
+    pub fn disagreement_settled(
+        &self,
+        consensus_id: i64,
+        response_id: i64,
+        code_id: i64,
+    ) -> Result<bool> {
+        Ok(self.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM consensus_decisions
+                            WHERE consensus_id = ?1 AND response_id = ?2 AND code_id = ?3)
+                 OR EXISTS (SELECT 1 FROM codings
+                            WHERE coder_id = ?1 AND response_id = ?2 AND code_id = ?3)
+                 OR (EXISTS (SELECT 1 FROM reviews WHERE coder_id = ?1 AND response_id = ?2)
+                     AND NOT EXISTS (SELECT 1 FROM consensus_decisions
+                                     WHERE consensus_id = ?1 AND response_id = ?2))",
+            params![consensus_id, response_id, code_id],
+            |r| r.get(0),
+        )?)
+    }
+
     /// The decision recorded for one code on one answer, if any.
     pub fn consensus_decision(
         &self,
@@ -1110,6 +1141,20 @@ impl Store {
         {
             rows.review(response_id, consensus_id, &now);
         }
+        // The decision row goes into the event with the codings, so that undo takes back both.
+        // It names the event it belongs to, whose id is the next one: the write lock is held
+        // and the log only grows.
+        let event_id: i64 = tx.query_row("SELECT ifnull(max(id), 0) + 1 FROM events", [], |r| {
+            r.get(0)
+        })?;
+        let key = json!({"consensus_id": consensus_id, "response_id": response_id,
+                         "code_id": code_id});
+        let previous = read_row(&tx, Table::Decisions, &key)?;
+        let row = json!({
+            "decision": decision, "adopted_from": adopted_from, "from_coders": from_json,
+            "decided_by": decided_by, "decided_at": now, "event_id": event_id,
+        });
+        rows.decision(&key, previous, &row);
         let event = log_decision(
             &tx,
             consensus_id,
@@ -1130,26 +1175,12 @@ impl Store {
                 }),
             },
         )?;
-        tx.execute(
-            "INSERT INTO consensus_decisions (consensus_id, response_id, code_id, decision,
-                 adopted_from, from_coders, decided_by, decided_at, event_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-             ON CONFLICT (consensus_id, response_id, code_id) DO UPDATE SET
-                 decision = excluded.decision, adopted_from = excluded.adopted_from,
-                 from_coders = excluded.from_coders, decided_by = excluded.decided_by,
-                 decided_at = excluded.decided_at, event_id = excluded.event_id",
-            params![
-                consensus_id,
-                response_id,
-                code_id,
-                decision,
-                adopted_from,
-                from_json,
-                decided_by,
-                now,
-                event
-            ],
-        )?;
+        if event != event_id {
+            return Err(Error::input(
+                "the event log changed while the decision was written; nothing was changed",
+            ));
+        }
+        write_row(&tx, Table::Decisions, &key, Some(&row))?;
         tx.commit()?;
         Ok(())
     }

@@ -180,6 +180,7 @@ const ACTIONS: &[&str] = &[
     "codebook.merge",
     "codebook.delete",
     "codebook.memo",
+    "consensus.decide",
 ];
 
 fn in_list(names: &[&str]) -> String {
@@ -683,11 +684,13 @@ enum Bound {
 /// The tables whose rows the coding screen changes. Each row is identified by a key that does
 /// not depend on rowids (except codes, whose id other tables point at).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Table {
+pub(super) enum Table {
     Codes,
     Codings,
     Reviews,
     Memos,
+    /// A consensus decision (schema 3), written by the review screen's decisions.
+    Decisions,
 }
 
 impl Table {
@@ -697,6 +700,7 @@ impl Table {
             Table::Codings => "codings",
             Table::Reviews => "reviews",
             Table::Memos => "memos",
+            Table::Decisions => "consensus_decisions",
         }
     }
 
@@ -706,6 +710,7 @@ impl Table {
             "codings" => Table::Codings,
             "reviews" => Table::Reviews,
             "memos" => Table::Memos,
+            "consensus_decisions" => Table::Decisions,
             _ => return None,
         })
     }
@@ -751,7 +756,7 @@ fn code_key(id: i64) -> Json {
     json!({ "id": id })
 }
 
-fn read_row(conn: &Connection, table: Table, key: &Json) -> Result<Option<Json>> {
+pub(super) fn read_row(conn: &Connection, table: Table, key: &Json) -> Result<Option<Json>> {
     let row = match table {
         Table::Codings => conn
             .query_row(
@@ -787,6 +792,28 @@ fn read_row(conn: &Connection, table: Table, key: &Json) -> Result<Option<Json>>
                 |r| Ok(json!({"text": r.get::<_, String>(0)?, "updated_at": r.get::<_, String>(1)?})),
             )
             .optional()?,
+        Table::Decisions => conn
+            .query_row(
+                "SELECT decision, adopted_from, from_coders, decided_by, decided_at, event_id
+                 FROM consensus_decisions
+                 WHERE consensus_id = ?1 AND response_id = ?2 AND code_id = ?3",
+                params![
+                    k_i64(key, "consensus_id"),
+                    k_i64(key, "response_id"),
+                    k_i64(key, "code_id")
+                ],
+                |r| {
+                    Ok(json!({
+                        "decision": r.get::<_, String>(0)?,
+                        "adopted_from": r.get::<_, Option<String>>(1)?,
+                        "from_coders": r.get::<_, String>(2)?,
+                        "decided_by": r.get::<_, Option<String>>(3)?,
+                        "decided_at": r.get::<_, String>(4)?,
+                        "event_id": r.get::<_, Option<i64>>(5)?,
+                    }))
+                },
+            )
+            .optional()?,
         Table::Codes => conn
             .query_row(
                 "SELECT guid, parent_id, name, description, inclusion, exclusion, example, color,
@@ -813,7 +840,12 @@ fn read_row(conn: &Connection, table: Table, key: &Json) -> Result<Option<Json>>
     Ok(row)
 }
 
-fn write_row(conn: &Connection, table: Table, key: &Json, row: Option<&Json>) -> Result<()> {
+pub(super) fn write_row(
+    conn: &Connection,
+    table: Table,
+    key: &Json,
+    row: Option<&Json>,
+) -> Result<()> {
     match table {
         Table::Codings => {
             let k = params![
@@ -909,6 +941,44 @@ fn write_row(conn: &Connection, table: Table, key: &Json, row: Option<&Json>) ->
                             params![coder, resp, code, j_str(r, "text"), j_str(r, "updated_at")],
                         )?;
                     }
+                }
+            }
+        }
+        Table::Decisions => {
+            let k = (
+                k_i64(key, "consensus_id"),
+                k_i64(key, "response_id"),
+                k_i64(key, "code_id"),
+            );
+            match row {
+                None => {
+                    conn.execute(
+                        "DELETE FROM consensus_decisions
+                         WHERE consensus_id = ?1 AND response_id = ?2 AND code_id = ?3",
+                        params![k.0, k.1, k.2],
+                    )?;
+                }
+                Some(r) => {
+                    conn.execute(
+                        "INSERT INTO consensus_decisions (consensus_id, response_id, code_id,
+                             decision, adopted_from, from_coders, decided_by, decided_at, event_id)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                         ON CONFLICT (consensus_id, response_id, code_id) DO UPDATE SET
+                             decision = excluded.decision, adopted_from = excluded.adopted_from,
+                             from_coders = excluded.from_coders, decided_by = excluded.decided_by,
+                             decided_at = excluded.decided_at, event_id = excluded.event_id",
+                        params![
+                            k.0,
+                            k.1,
+                            k.2,
+                            j_str(r, "decision"),
+                            j_opt_str(r, "adopted_from"),
+                            j_str(r, "from_coders"),
+                            j_opt_str(r, "decided_by"),
+                            j_str(r, "decided_at"),
+                            r.get("event_id").and_then(Json::as_i64)
+                        ],
+                    )?;
                 }
             }
         }

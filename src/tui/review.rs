@@ -48,6 +48,9 @@ pub enum ReviewAction {
     Prev,
     /// The next disagreement not yet settled.
     NextOpen,
+    /// Take back the consensus coder's latest decision (or edit), or do again what was taken back.
+    Undo,
+    Redo,
     // Editing.
     Left,
     Right,
@@ -128,6 +131,11 @@ pub const REVIEW_ACTIONS: &[(ReviewAction, &str)] = &[
     (ReviewAction::Next, "next disagreement"),
     (ReviewAction::Prev, "previous disagreement"),
     (ReviewAction::NextOpen, "next disagreement not yet settled"),
+    (
+        ReviewAction::Undo,
+        "undo the latest decision, even an old one",
+    ),
+    (ReviewAction::Redo, "redo what was undone"),
     (ReviewAction::Left, "one character left"),
     (ReviewAction::Right, "one character right"),
     (ReviewAction::WordNext, "to the end of the word"),
@@ -177,6 +185,8 @@ const REVIEW_KEYS: &[(ReviewContext, &str, ReviewAction)] = &[
     (ReviewContext::Table, "enter", ReviewAction::Open),
     (ReviewContext::Table, "l", ReviewAction::Open),
     (ReviewContext::Table, "right", ReviewAction::Open),
+    (ReviewContext::Table, "u", ReviewAction::Undo),
+    (ReviewContext::Table, "ctrl-r", ReviewAction::Redo),
     (ReviewContext::Queue, "1", ReviewAction::Adopt(1)),
     (ReviewContext::Queue, "2", ReviewAction::Adopt(2)),
     (ReviewContext::Queue, "3", ReviewAction::Adopt(3)),
@@ -197,6 +207,8 @@ const REVIEW_KEYS: &[(ReviewContext, &str, ReviewAction)] = &[
     (ReviewContext::Queue, "k", ReviewAction::Prev),
     (ReviewContext::Queue, "left", ReviewAction::Prev),
     (ReviewContext::Queue, "tab", ReviewAction::NextOpen),
+    (ReviewContext::Queue, "u", ReviewAction::Undo),
+    (ReviewContext::Queue, "ctrl-r", ReviewAction::Redo),
     (ReviewContext::Queue, "esc", ReviewAction::Back),
     (ReviewContext::Queue, "q", ReviewAction::Back),
     (ReviewContext::Edit, "h", ReviewAction::Left),
@@ -501,6 +513,9 @@ fn apply(state: &mut ReviewState, action: ReviewAction) -> Result<()> {
     if state.edit.is_some() {
         return edit_action(state, action);
     }
+    if matches!(action, ReviewAction::Undo | ReviewAction::Redo) && state.loading.is_none() {
+        return replay(state, action == ReviewAction::Undo);
+    }
     match state.view {
         View::Table => table_action(state, action),
         View::Queue => queue_action(state, action),
@@ -668,6 +683,53 @@ fn decide(state: &mut ReviewState, choice: Adopt, what: &str) -> Result<()> {
             format!("{name} on {ext}: {what}; {settled} of {total} settled"),
         );
     }
+    Ok(())
+}
+
+/// Undoes or redoes the consensus coder's latest action (through the event log, like the coding
+/// screen's undo), then brings the queues and the answer on screen up to date.
+fn replay(state: &mut ReviewState, undo: bool) -> Result<()> {
+    let done = if undo {
+        state.store.undo(state.consensus_id)?
+    } else {
+        state.store.redo(state.consensus_id)?
+    };
+    let Some(done) = done else {
+        info(
+            state,
+            if undo {
+                "nothing to undo"
+            } else {
+                "nothing to redo"
+            },
+        );
+        return Ok(());
+    };
+    if let (Some(response_id), Some(code_id)) = (done.response_id, done.code_id) {
+        let settled = state
+            .store
+            .disagreement_settled(state.consensus_id, response_id, code_id)?;
+        if let Some(q) = state
+            .codes
+            .iter()
+            .position(|c| c.id == code_id)
+            .and_then(|i| state.index.queues.get_mut(i))
+            && let Some(item) = q.iter_mut().find(|i| i.response_id == response_id)
+        {
+            item.settled = settled;
+        }
+    }
+    if state.item.is_some() {
+        load_item(state)?;
+    }
+    info(
+        state,
+        format!(
+            "{}: {}",
+            if undo { "undone" } else { "redone" },
+            done.summary
+        ),
+    );
     Ok(())
 }
 
