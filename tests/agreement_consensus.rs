@@ -1047,3 +1047,45 @@ fn a_decision_can_be_undone_and_redone_with_its_codings() {
         "the project is as before the decision"
     );
 }
+
+#[test]
+fn a_decision_logged_by_an_older_lacrima_is_not_half_undone() {
+    // Before decisions were part of their events, undo could only have taken back the codings.
+    let s = project();
+    s.lacrima(&["consensus", "--from", "ana,ben", "--agreed"])
+        .assert()
+        .success();
+    let ids = ids(&s);
+    let from = [(ids.ana, "ana".to_string()), (ids.ben, "ben".to_string())];
+    let mut store = Store::open(&s.project()).unwrap();
+    store
+        .adopt_into_consensus(
+            (ids.consensus, "consensus"),
+            &from,
+            ids.r[6],
+            ids.c,
+            Adopt::Coder(ids.ben),
+            None,
+        )
+        .unwrap();
+    drop(store);
+    // Rewrite the event as the older version logged it: codings and review mark only.
+    let conn = rusqlite::Connection::open(s.project()).unwrap();
+    for side in ["before", "after"] {
+        conn.execute(
+            &format!(
+                "UPDATE events SET {side} = json_remove({side}, '$.rows[#-1]')
+                 WHERE action = 'consensus.decide'"
+            ),
+            [],
+        )
+        .unwrap();
+    }
+    drop(conn);
+    let before = dump(&s.project());
+    let mut store = Store::open(&s.project()).unwrap();
+    let err = store.undo(ids.consensus).unwrap_err().to_string();
+    assert!(err.contains("decide again instead"), "{err}");
+    drop(store);
+    assert_eq!(dump(&s.project()), before, "nothing was changed");
+}

@@ -1801,6 +1801,16 @@ impl Store {
                 if to.len() != from.len() {
                     return Err(Error::input(format!("event {id} in the log is damaged")));
                 }
+                // A review decision logged before decisions were part of their events: taking
+                // back its codings alone would leave the decision standing.
+                if before.get("decision").is_some()
+                    && !from.iter().any(|(t, _, _)| matches!(t, Table::Decisions))
+                {
+                    return Err(Error::input(format!(
+                        "cannot {action} \"{summary}\": an earlier version of lacrima logged \
+                         this decision without what undo needs; decide again instead"
+                    )));
+                }
                 for i in (0..from.len()).rev() {
                     let (table, key, expected) = &from[i];
                     if read_row(&tx, *table, key)? != *expected {
