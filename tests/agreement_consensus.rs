@@ -170,13 +170,8 @@ fn running_it_again_changes_nothing() {
 
 #[test]
 fn decisions_made_by_people_are_never_overwritten() {
-    let s = project();
-    s.lacrima(&["consensus", "--from", "ana,ben", "--agreed"])
-        .assert()
-        .success();
+    let (s, ids, from) = agreed_project();
     let mut store = Store::open(&s.project()).unwrap();
-    let ids = ids(&s);
-    let from = [(ids.ana, "ana".to_string()), (ids.ben, "ben".to_string())];
     // The team decides that A does not apply to R1 after all.
     store
         .adopt_into_consensus(
@@ -246,14 +241,21 @@ fn ids(s: &Scratch) -> Ids {
     }
 }
 
-#[test]
-fn the_review_screen_settles_the_queue_one_decision_at_a_time() {
+/// The project after `lacrima consensus --from ana,ben --agreed`, its ids, and ana and ben as
+/// the coders compared (what the store's consensus calls take).
+fn agreed_project() -> (Scratch, Ids, [(i64, String); 2]) {
     let s = project();
     s.lacrima(&["consensus", "--from", "ana,ben", "--agreed"])
         .assert()
         .success();
     let ids = ids(&s);
     let from = [(ids.ana, "ana".to_string()), (ids.ben, "ben".to_string())];
+    (s, ids, from)
+}
+
+#[test]
+fn the_review_screen_settles_the_queue_one_decision_at_a_time() {
+    let (s, ids, from) = agreed_project();
     let me = (ids.consensus, "consensus");
     let mut store = Store::open(&s.project()).unwrap();
 
@@ -364,11 +366,7 @@ fn the_review_screen_settles_the_queue_one_decision_at_a_time() {
 
 #[test]
 fn a_version_that_does_not_exist_cannot_be_adopted() {
-    let s = project();
-    s.lacrima(&["consensus", "--from", "ana,ben", "--agreed"])
-        .assert()
-        .success();
-    let ids = ids(&s);
+    let (s, ids, _) = agreed_project();
     let mut store = Store::open(&s.project()).unwrap();
     let with_cy = [(ids.ana, "ana".to_string()), (ids.ben, "ben".to_string())];
     let before = dump(&s.project());
@@ -921,10 +919,7 @@ fn with_three_coders_each_answer_is_compared_among_those_who_rated_it() {
 fn a_decision_that_removes_a_coding_records_it_as_it_was() {
     // The event log is the audit trail: a coding a decision takes away is kept there whole,
     // with its memo and when it was made.
-    let s = project();
-    s.lacrima(&["consensus", "--from", "ana,ben", "--agreed"])
-        .assert()
-        .success();
+    let (s, ids, from) = agreed_project();
     s.write(
         "by_hand.csv",
         "respondent,question,coder,code,start,end,memo\nR6,answer,consensus,C,,,she says so twice\n",
@@ -937,8 +932,6 @@ fn a_decision_that_removes_a_coding_records_it_as_it_was() {
         "SELECT k.created_at FROM codings k JOIN coders d ON d.id = k.coder_id
          WHERE d.name = 'consensus' AND k.memo = 'she says so twice'",
     );
-    let ids = ids(&s);
-    let from = [(ids.ana, "ana".to_string()), (ids.ben, "ben".to_string())];
     let mut store = Store::open(&s.project()).unwrap();
     store
         .adopt_into_consensus(
@@ -967,12 +960,7 @@ fn a_decision_that_removes_a_coding_records_it_as_it_was() {
 
 #[test]
 fn a_decision_can_be_undone_and_redone_with_its_codings() {
-    let s = project();
-    s.lacrima(&["consensus", "--from", "ana,ben", "--agreed"])
-        .assert()
-        .success();
-    let ids = ids(&s);
-    let from = [(ids.ana, "ana".to_string()), (ids.ben, "ben".to_string())];
+    let (s, ids, from) = agreed_project();
     let me = (ids.consensus, "consensus");
     let decisions = |s: &Scratch| -> i64 {
         query_one(&s.project(), "SELECT count(*) FROM consensus_decisions")
@@ -1051,12 +1039,7 @@ fn a_decision_can_be_undone_and_redone_with_its_codings() {
 #[test]
 fn a_decision_logged_by_an_older_lacrima_is_not_half_undone() {
     // Before decisions were part of their events, undo could only have taken back the codings.
-    let s = project();
-    s.lacrima(&["consensus", "--from", "ana,ben", "--agreed"])
-        .assert()
-        .success();
-    let ids = ids(&s);
-    let from = [(ids.ana, "ana".to_string()), (ids.ben, "ben".to_string())];
+    let (s, ids, from) = agreed_project();
     let mut store = Store::open(&s.project()).unwrap();
     store
         .adopt_into_consensus(
