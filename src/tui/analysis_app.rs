@@ -49,7 +49,7 @@ fn open(setup: AnalysisSetup) -> impl FnOnce(crate::store::Store, Rect) -> Resul
 
 /// Opens the analysis screen and runs it until the researcher quits.
 pub fn run(project: &Path, setup: AnalysisSetup) -> Result<()> {
-    subscreen::run(project, "analysis", open(setup))
+    subscreen::run(project, open(setup))
 }
 
 /// Runs the screen on a terminal that the coding screen already set up, reading events from

@@ -135,16 +135,6 @@ fn event_loop(
             Err(RecvTimeoutError::Disconnected) => return Ok(()),
         }
         if let Some(sub) = state.launch.take() {
-            // Opening reads every rating of the project: say so while it does.
-            let opening = match &sub {
-                SubScreen::Review(_) => "opening the review screen…",
-                SubScreen::Analysis(_) => "opening the analysis screen…",
-            };
-            state.message = Some((opening.into(), super::state::MsgKind::Info));
-            terminal
-                .draw(|f| render::render(f, state))
-                .map_err(term_err)?;
-            state.message = None;
             run_sub_screen(terminal, state, sub, &input, stop);
             // The other screen may have changed the project (a decision as consensus coder):
             // re-read what this screen shows. ratatui diffs against the other screen's last

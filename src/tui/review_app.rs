@@ -49,7 +49,7 @@ fn open(setup: ReviewSetup) -> impl FnOnce(crate::store::Store, Rect) -> Result<
 
 /// Opens the review screen and runs it until the decider quits.
 pub fn run(project: &Path, setup: ReviewSetup) -> Result<()> {
-    subscreen::run(project, "review", open(setup))
+    subscreen::run(project, open(setup))
 }
 
 /// Runs the screen on a terminal that the coding screen already set up, reading events from

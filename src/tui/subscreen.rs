@@ -11,7 +11,6 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
 use ratatui::widgets::{Paragraph, Wrap};
-use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -238,26 +237,12 @@ pub fn stop_on_signals() -> Result<Arc<AtomicBool>> {
 /// Opens a screen (with `open`, on the project's store and the terminal's size) and runs it
 /// on a terminal of its own, in raw mode on the alternate screen, restored on every way out
 /// (quit, error, panic, SIGTERM, SIGHUP, the terminal vanishing), until it is quit.
-pub fn run<S: Screen>(
-    project: &Path,
-    name: &str,
-    open: impl FnOnce(Store, Rect) -> Result<S>,
-) -> Result<()> {
+pub fn run<S: Screen>(project: &Path, open: impl FnOnce(Store, Rect) -> Result<S>) -> Result<()> {
     // Everything that can fail for a plain reason fails before the terminal changes.
     let store = Store::open(project)?;
     let stop = stop_on_signals()?;
     let (w, h) = crossterm::terminal::size().map_err(term_err)?;
-    // Opening reads every rating of the project (a second or two on a million answers): say so
-    // while it does, then wipe the line.
-    let tell = std::io::stderr().is_terminal();
-    if tell {
-        eprint!("opening the {name} screen…");
-    }
-    let screen = open(store, Rect::new(0, 0, w, h));
-    if tell {
-        eprint!("\r\x1b[2K");
-    }
-    let mut screen = screen?;
+    let mut screen = open(store, Rect::new(0, 0, w, h))?;
     // ratatui::init chains a panic hook that restores the terminal.
     let mut terminal = ratatui::init();
     let input = spawn_input();
