@@ -1072,11 +1072,14 @@ mod tests {
                 if frac.is_empty() { "" } else { "." },
             );
             let f = raw.trim().parse::<f64>().unwrap();
-            prop_assert_eq!(as_number(&raw, f, &mut String::new()).1, plain_by_rendering(&raw), "{}", raw);
+            let plain = as_number(&raw, f, &mut String::new()).1;
+            prop_assert_eq!(plain, plain_by_rendering(&raw), "{}", raw);
         }
 
         #[test]
-        fn any_number_rust_writes_is_plain(f in proptest::num::f64::NORMAL | proptest::num::f64::ZERO) {
+        fn any_number_rust_writes_is_plain(
+            f in proptest::num::f64::NORMAL | proptest::num::f64::ZERO,
+        ) {
             let raw = format!("{f}");
             prop_assert!(as_number(&raw, f, &mut String::new()).1, "{}", raw);
         }

@@ -4,12 +4,12 @@
 //! Decisions are per (answer, code), like agreement itself: for one code on one answer the
 //! compared coders either agree (all applied it, or none did) or disagree. The coders compared
 //! on an answer are those of `from` who rated it, when two or more did: with three coders and
-//! each answer double-coded by two of them, every answer is compared between its two. A settled (answer,
-//! code) has a row in `consensus_decisions`; codes everyone left out need no row. The consensus
-//! coder's review mark on an answer follows the rule of every coder ("applying a code marks the
-//! answer as reviewed") and is also set once no disagreement on the answer is left open, so an
-//! answer on which the coders agreed that nothing applies counts as rated, with no code, by the
-//! consensus.
+//! each answer double-coded by two of them, every answer is compared between its two. A
+//! settled (answer, code) has a row in `consensus_decisions`; codes everyone left out need no
+//! row. The consensus coder's review mark on an answer follows the rule of every coder
+//! ("applying a code marks the answer as reviewed") and is also set once no disagreement on the
+//! answer is left open, so an answer on which the coders agreed that nothing applies counts as
+//! rated, with no code, by the consensus.
 //!
 //! Consensus work done by hand is never overwritten: an (answer, code) with a decision or with a
 //! consensus coding is kept as it is, and an answer the consensus coder reviewed without any
@@ -538,8 +538,8 @@ impl Store {
     }
 
     /// `lacrima consensus --agreed`: wherever two or more coders in `from` rated an answer and
-    /// all of those applied a code, the consensus gets it (whole answer if any coded it whole, else the
-    /// union of their segments), unless that (answer, code) is already decided. One
+    /// all of those applied a code, the consensus gets it (whole answer if any coded it whole,
+    /// else the union of their segments), unless that (answer, code) is already decided. One
     /// transaction; one event per answer written.
     pub fn prefill_agreed(
         &mut self,
