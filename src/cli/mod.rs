@@ -25,10 +25,25 @@ pub fn run(cli: Cli) -> i32 {
         Ok(()) => 0,
         Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => 0,
         Err(e) => {
-            eprintln!("lacrima: {e}");
+            eprintln!("lacrima: {}", explain(&e, &cli.project));
             1
         }
     }
+}
+
+/// The error's message, with what only the file system can tell: who holds the lock, or that
+/// the disk is full when SQLite could only say it failed to write.
+fn explain(e: &Error, project: &Path) -> String {
+    use rusqlite::ErrorCode::SystemIoFailure;
+    if e.is_busy()
+        && let Some(holder) = crate::store::write_lock_holder(project)
+    {
+        return format!("{e} (the lock is held by {holder})");
+    }
+    if e.sqlite_code() == Some(SystemIoFailure) && crate::store::disk_full(project) {
+        return crate::error::DISK_FULL.to_string();
+    }
+    e.to_string()
 }
 
 fn dispatch(cli: &Cli) -> Result<()> {
