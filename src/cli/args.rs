@@ -124,6 +124,10 @@ pub struct CodebookExportArgs {
     /// Write to this file instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Prefix cells that a spreadsheet would run as a formula (beginning with =, +, -, @, a tab
+    /// or a carriage return) with ' (CSV formats; the data stay exact without it).
+    #[arg(long)]
+    pub spreadsheet_safe: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -141,6 +145,10 @@ pub struct CodingsExportArgs {
     pub coder: Option<String>,
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Prefix cells that a spreadsheet would run as a formula (beginning with =, +, -, @, a tab
+    /// or a carriage return) with ' (CSV formats; the data stay exact without it).
+    #[arg(long)]
+    pub spreadsheet_safe: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -228,6 +236,10 @@ pub struct DatasetArgs {
     /// Column names that fit Stata and SPSS (at most 32 characters, letters, digits and _).
     #[arg(long)]
     pub short_names: bool,
+    /// Prefix cells that a spreadsheet would run as a formula (beginning with =, +, -, @, a tab
+    /// or a carriage return) with ' (CSV formats; the data stay exact without it).
+    #[arg(long)]
+    pub spreadsheet_safe: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -21,6 +21,12 @@ pub(super) fn export(project: &Path, a: &DatasetArgs) -> Result<()> {
              variable columns to rename",
         ));
     }
+    if a.spreadsheet_safe && a.format == DatasetFormat::Json {
+        return Err(Error::input(
+            "--spreadsheet-safe applies to the CSV formats (csv-wide, csv-long): JSON is not \
+             opened as a spreadsheet",
+        ));
+    }
     let (questions, question_name) = choose_questions(&layout, a.question.as_deref())?;
     let question = question_name.as_ref().map(|_| questions[0].id);
     let (variables, key) = exclusions(&layout, &a.exclude_vars)?;
@@ -41,12 +47,19 @@ pub(super) fn export(project: &Path, a: &DatasetArgs) -> Result<()> {
             };
             let plan = plan_wide(&layout, variables, key, questions, a.short_names);
             let mut out = Output::open(a.out.as_deref())?;
-            let rows = write_wide(&store, &plan, coder_id, &mut out)?;
+            let written = write_wide(&store, &plan, coder_id, a.spreadsheet_safe, &mut out)?;
+            let rows = written.rows;
+            let prefixed = a.spreadsheet_safe.then_some(written.prefixed.as_slice());
+            if let Some(counts) = prefixed {
+                let mut guard = crate::export::spreadsheet::Guard::new(true);
+                guard.prefixed = counts.iter().sum();
+                guard.report("the dataset");
+            }
             let dictionary = match &a.out {
                 Some(path) => {
                     let dict = dictionary_path(path);
                     let mut d = Output::open(Some(&dict))?;
-                    write_dictionary(&plan, &mut d)?;
+                    write_dictionary(&plan, prefixed, &mut d)?;
                     Some((d, dict))
                 }
                 None => None,
@@ -82,7 +95,9 @@ pub(super) fn export(project: &Path, a: &DatasetArgs) -> Result<()> {
             };
             let mut out = Output::open(a.out.as_deref())?;
             if a.format == DatasetFormat::CsvLong {
-                write_long(&store, &sel, coder.map(|(id, _)| id), &mut out)?;
+                let mut guard = crate::export::spreadsheet::Guard::new(a.spreadsheet_safe);
+                write_long(&store, &sel, coder.map(|(id, _)| id), &mut guard, &mut out)?;
+                guard.report("the codings");
             } else {
                 write_json(&store, &sel, coder, &mut out)?;
             }

@@ -14,6 +14,7 @@ mod table;
 pub use args::*;
 
 use crate::error::{Error, Result};
+use crate::export::spreadsheet::Guard;
 use crate::export::{Output, write_err};
 use crate::store::Store;
 use std::io::Write;
@@ -269,11 +270,21 @@ fn codebook_import(project: &Path, file: &Path) -> Result<()> {
 }
 
 fn codebook_export(project: &Path, a: &CodebookExportArgs) -> Result<()> {
+    if a.spreadsheet_safe && a.format != CodebookFormat::Csv {
+        return Err(Error::input(
+            "--spreadsheet-safe applies to --format csv: Markdown and JSON are not opened as \
+             spreadsheets",
+        ));
+    }
     let store = Store::open(project)?;
     let codes = store.codes()?;
     let mut out = Output::open(a.out.as_deref())?;
     match a.format {
-        CodebookFormat::Csv => crate::export::codebook::write_csv(&codes, &mut out)?,
+        CodebookFormat::Csv => {
+            let mut guard = Guard::new(a.spreadsheet_safe);
+            crate::export::codebook::write_csv(&codes, &mut guard, &mut out)?;
+            guard.report("the codebook");
+        }
         CodebookFormat::Md => crate::export::codebook::write_markdown(&codes, &mut out)?,
         CodebookFormat::Json => crate::export::codebook::write_json(&codes, &mut out)?,
     }
@@ -312,7 +323,9 @@ fn codings_export(project: &Path, a: &CodingsExportArgs) -> Result<()> {
         return Err(unknown_coder(&store, c)?);
     }
     let mut out = Output::open(a.out.as_deref())?;
-    crate::export::codings::write_csv(&store, a.coder.as_deref(), &mut out)?;
+    let mut guard = Guard::new(a.spreadsheet_safe);
+    crate::export::codings::write_csv(&store, a.coder.as_deref(), &mut guard, &mut out)?;
+    guard.report("the codings");
     out.finish()
 }
 
