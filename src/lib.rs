@@ -10,6 +10,7 @@ pub mod empty;
 pub mod error;
 pub mod export;
 pub mod import;
+pub mod report;
 pub mod store;
 pub mod timefmt;
 pub mod tui;
