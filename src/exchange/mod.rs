@@ -4,7 +4,7 @@
 //! How a lacrima project maps onto QDA-XML 1.0 (`urn:QDA-XML:project:1.0`), element by element.
 //! Both the writer and the reader keep to this; it is also what a user of another tool sees.
 //!
-//! - `Project`: `name` = the project file's stem, `origin` = "lacrima VERSION",
+//! - `Project`: `name` = the project file's stem (not the export's), `origin` = "lacrima VERSION",
 //!   `creationDateTime` = when the project was created.
 //! - `Users`: one `User` per coder (the consensus coder too), `name` = the coder's name.
 //! - `CodeBook`: the code tree (nesting = `parent_id`, siblings in `position` order). `guid` = the
@@ -47,3 +47,5 @@
 //! graphs, links, other sets) instead of dropping it silently.
 
 pub mod guids;
+pub mod write;
+pub mod xml;
