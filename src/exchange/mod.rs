@@ -38,9 +38,9 @@
 //!   tool) uses the QDA-XML alone.
 //!
 //! GUIDs other than codes' are derived (UUID version 5) from the project's own GUID
-//! (`project_meta` key `guid`) and what the element stands for ("case" + respondent ID, "source"
-//! + ID + question, ...), so exports of one project, and of copies of it, name the same thing
-//! with the same GUID.
+//! (`project_meta` key `guid`) and what the element stands for (a case from its respondent's ID,
+//! a source from the ID and the question, and so on), so exports of one project, and of copies
+//! of it, name the same thing with the same GUID.
 //!
 //! Reading accepts `sources/` and `Sources/`, inline `PlainTextContent` as well as files, UTF-8
 //! with or without a BOM, and reports what lacrima cannot hold (pictures, PDFs, audio, video,
