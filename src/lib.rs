@@ -8,6 +8,7 @@ pub mod analysis;
 pub mod cli;
 pub mod empty;
 pub mod error;
+pub mod exchange;
 pub mod export;
 pub mod import;
 pub mod report;
