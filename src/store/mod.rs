@@ -15,6 +15,7 @@ mod consensus;
 mod dataset;
 mod exchange_out;
 mod file_guard;
+mod merge;
 mod presence;
 mod session;
 mod summary;
@@ -37,6 +38,10 @@ pub use dataset::{
 };
 pub use exchange_out::ValueShape;
 pub use file_guard::{refuse_project_path, register as guard_project};
+pub use merge::{
+    CodeChanged, CoderMerge, MergeConflict, MergeHistory, MergeOptions, MergeReport, NotMerged,
+    Prefer,
+};
 pub use presence::write_lock_holder;
 pub use session::{
     AnswerDetail, AnswerFilter, AnswerQuery, CodeFields, CodeUse, CodingSpan, FilterValue, ListRow,
