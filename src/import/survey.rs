@@ -9,8 +9,8 @@
 use super::infer::{ColumnStats, MAX_CATEGORICAL_LEVELS, is_iso_date, natural_cmp, parse_number};
 use super::names;
 use super::source::{Row, SurveySource};
-use crate::empty::{is_missing_value, normalize_newlines};
 use crate::error::{Error, Result};
+use crate::model::empty::{is_missing_value, normalize_newlines};
 use crate::store::{
     ExistingVariable, RespondentOutcome, RespondentRow, Store, SurveyWriter, VariableKind,
 };
@@ -843,7 +843,7 @@ impl Preparer<'_> {
         }
         for &c in self.open_cols {
             let text = normalize_newlines(row.fields[c]);
-            let empty = crate::empty::is_empty_answer(&text);
+            let empty = crate::model::empty::is_empty_answer(&text);
             if let Cell::Text(a, b) = out.push_text(&text) {
                 out.cells.push(Cell::Answer(a, b, empty));
             }

@@ -616,7 +616,7 @@ impl Store {
             .map(|v| match v {
                 Value::Null => None,
                 Value::Integer(i) => Some(i.to_string()),
-                Value::Real(f) => Some(crate::import::source::format_number(f)),
+                Value::Real(f) => Some(crate::model::number::format_number(f)),
                 Value::Text(t) => Some(t),
                 Value::Blob(_) => Some("(binary)".into()),
             })
@@ -1162,7 +1162,7 @@ fn check_name(conn: &Connection, name: &str, except: Option<i64>) -> Result<Stri
 fn check_color(color: Option<&str>) -> Result<Option<String>> {
     match color.map(str::trim).filter(|c| !c.is_empty()) {
         None => Ok(None),
-        Some(c) if crate::import::codebook::is_hex_colour(c) => Ok(Some(c.to_lowercase())),
+        Some(c) if crate::model::codebook::is_hex_colour(c) => Ok(Some(c.to_lowercase())),
         Some(c) => Err(Error::input(format!(
             "colour {c:?} is not of the form #RRGGBB (for example #1f77b4)"
         ))),
