@@ -25,7 +25,7 @@
 //! version, and who decided.
 
 use super::agreement_data::reviews_pass_sql;
-use super::session::{Table, read_row, write_row};
+use super::rows::{Table, read_row, write_row};
 use super::{Store, coder_id_in, log_event};
 use crate::error::{Error, Result};
 use rusqlite::types::Value;
