@@ -1,14 +1,14 @@
 //! `lacrima export dataset`: the coded dataset as wide CSV (with its data dictionary), long CSV
 //! or JSON, to standard output or to a private file renamed into place.
 
-use super::analyze::{choose_coder, choose_questions};
-use super::{DatasetArgs, DatasetFormat, unknown_coder};
+use super::{DatasetArgs, DatasetFormat};
 use crate::error::{Error, Result};
 use crate::export::Output;
 use crate::export::dataset::{
     RespondentKey, Selection, dictionary_path, plan_wide, write_dictionary, write_json, write_long,
     write_wide,
 };
+use crate::report::{choose_coder, choose_questions, unknown_coder};
 use crate::store::{DatasetLayout, DatasetVariable, Store};
 use std::path::Path;
 

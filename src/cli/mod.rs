@@ -2,7 +2,7 @@
 //! Standard output carries only what was asked for; warnings go to standard error.
 
 pub mod agreement;
-pub mod analyze;
+mod analyze;
 mod args;
 mod assign;
 mod consensus;
@@ -320,25 +320,13 @@ fn codings_export(project: &Path, a: &CodingsExportArgs) -> Result<()> {
     if let Some(c) = &a.coder
         && !store.coder_names()?.iter().any(|(n, _)| n == c)
     {
-        return Err(unknown_coder(&store, c)?);
+        return Err(crate::report::unknown_coder(&store, c)?);
     }
     let mut out = Output::open(a.out.as_deref())?;
     let mut guard = Guard::new(a.spreadsheet_safe);
     crate::export::codings::write_csv(&store, a.coder.as_deref(), &mut guard, &mut out)?;
     guard.report("the codings");
     out.finish()
-}
-
-fn unknown_coder(store: &Store, name: &str) -> Result<Error> {
-    let names: Vec<String> = store.coder_names()?.into_iter().map(|(n, _)| n).collect();
-    Ok(Error::input(format!(
-        "no coder called {name:?}; the coders are: {}",
-        if names.is_empty() {
-            "(none yet)".to_string()
-        } else {
-            names.join(", ")
-        }
-    )))
 }
 
 fn backup(project: &Path, file: &Path) -> Result<()> {

@@ -63,6 +63,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_initial.sql"),
     include_str!("migrations/002_coding_workspace.sql"),
     include_str!("migrations/003_assignments_consensus.sql"),
+    include_str!("migrations/004_project_guid.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -1257,7 +1257,7 @@ fn open_analysis(state: &mut State) -> Result<()> {
         [only] if only.answers_rated > 0 => only.name.clone(),
         _ => state.coder.clone(),
     };
-    let scope = crate::cli::analyze::scope(&state.store, &layout, Some(&coder), None)?;
+    let scope = crate::report::scope(&state.store, &layout, Some(&coder), None)?;
     state.launch = Some(SubScreen::Analysis(AnalysisSetup { scope, by: None }));
     Ok(())
 }
