@@ -17,6 +17,7 @@ mod codings;
 mod consensus;
 mod dataset;
 mod events;
+mod exchange_out;
 mod file_guard;
 mod presence;
 mod rows;
@@ -45,6 +46,7 @@ pub use dataset::{
     DatasetVariable, ValueRow,
 };
 pub use events::Replayed;
+pub use exchange_out::ValueShape;
 pub use file_guard::{refuse_project_path, register as guard_project};
 pub use presence::write_lock_holder;
 pub use summary::{CoderSummary, ProjectSummary, QuestionSummary, VariableSummary};
