@@ -15,7 +15,7 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    #[error("database error: {0}")]
+    #[error("{}", sqlite_message(.0))]
     Sqlite(#[from] rusqlite::Error),
 }
 
@@ -29,6 +29,57 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+
+    /// SQLite's primary result code, when SQLite refused.
+    pub fn sqlite_code(&self) -> Option<rusqlite::ErrorCode> {
+        match self {
+            Error::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => Some(f.code),
+            _ => None,
+        }
+    }
+
+    /// Another program held the write lock longer than this connection waits.
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self.sqlite_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        )
+    }
+}
+
+/// SQLite's refusals that a user meets (a full disk, a lock held elsewhere, a read-only or
+/// vanished file) in words that say what happened and what to do; every write is a transaction,
+/// so each of them means the action was not saved and the project is as it was.
+fn sqlite_message(e: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode::*;
+    let rusqlite::Error::SqliteFailure(f, detail) = e else {
+        return format!("database error: {e}");
+    };
+    let detail = detail.as_deref().unwrap_or("");
+    match f.code {
+        DiskFull => "the disk holding the project is full: nothing of this action was saved; \
+                     free some space and do it again"
+            .into(),
+        TooBig => {
+            format!("a value is too large for the project file ({detail}); nothing was saved")
+        }
+        DatabaseBusy | DatabaseLocked => "another program is writing to the project and has held \
+             its write lock longer than lacrima waits: nothing was changed; try again when it \
+             has finished (a sqlite3 shell inside BEGIN holds the lock until COMMIT)"
+            .into(),
+        ReadOnly => "the project cannot be written (its file or folder is read-only, or it was \
+                     opened read-only): nothing was saved"
+            .into(),
+        SystemIoFailure | CannotOpen => format!(
+            "the project file could not be read or written ({detail}; it may have been moved, \
+             deleted or its disk removed): nothing more was saved"
+        ),
+        DatabaseCorrupt => format!(
+            "the project file is damaged ({detail}): stop working in it, keep a copy, and \
+             restore the latest backup or try `sqlite3 PROJECT .recover`"
+        ),
+        _ => format!("database error: {e}"),
     }
 }
 

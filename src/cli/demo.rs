@@ -56,13 +56,17 @@ pub fn build(target: &Path) -> Result<()> {
     }
     let tmp = crate::store::sibling_temp(target);
     crate::store::remove_project_files(&tmp);
-    let built = fill(&tmp);
-    if let Err(e) = built {
-        crate::store::remove_project_files(&tmp);
-        return Err(e);
-    }
-    crate::store::remove_project_files(target);
-    std::fs::rename(&tmp, target).map_err(|e| Error::io(target, e))
+    let built = fill(&tmp).and_then(|_| {
+        if target.exists() {
+            // The earlier demo may be open in a coding screen: it is overwritten through SQLite
+            // (which takes the locks and tells the open connections), never deleted under them.
+            Store::open(target)?.replace_with(&tmp)
+        } else {
+            std::fs::rename(&tmp, target).map_err(|e| Error::io(target, e))
+        }
+    });
+    crate::store::remove_project_files(&tmp);
+    built
 }
 
 fn fill(path: &Path) -> Result<()> {

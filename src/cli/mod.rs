@@ -33,6 +33,8 @@ pub fn run(cli: Cli) -> i32 {
 
 fn dispatch(cli: &Cli) -> Result<()> {
     let project = cli.project.as_path();
+    // Known before any file is read, so that no input or output can be the project's own file.
+    crate::store::guard_project(project);
     match &cli.command {
         Command::Init => init(project),
         Command::Import(a) => import(project, a),
@@ -236,6 +238,7 @@ fn info(project: &Path, format: SummaryFormat) -> Result<()> {
 }
 
 fn read_input(file: &Path) -> Result<Vec<u8>> {
+    crate::store::refuse_project_path(file, "the input")?;
     std::fs::read(file).map_err(|e| Error::io(file, e))
 }
 
@@ -265,6 +268,7 @@ fn codebook_export(project: &Path, a: &CodebookExportArgs) -> Result<()> {
 fn codings_import(project: &Path, file: &Path) -> Result<()> {
     let mut store = Store::open(project)?;
     let name = file.display().to_string();
+    crate::store::refuse_project_path(file, "the codings")?;
     let input = std::fs::File::open(file).map_err(|e| Error::io(file, e))?;
     let rows = crate::import::codings::CodingsReader::new(std::io::BufReader::new(input), &name)?;
     let r = store.import_codings_from(rows, &name)?;

@@ -26,6 +26,7 @@ impl Output {
                 std::io::stdout(),
             ))),
             Some(target) => {
+                crate::store::refuse_project_path(target, "the export")?;
                 let tmp = crate::store::sibling_temp(target);
                 let _ = std::fs::remove_file(&tmp);
                 let file = crate::store::create_private_file(&tmp)?;

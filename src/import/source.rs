@@ -42,6 +42,7 @@ pub struct Row<'a> {
 
 impl SurveySource {
     pub fn open(path: &Path, sheet: Option<&str>, encoding: Option<&str>) -> Result<SurveySource> {
+        crate::store::refuse_project_path(path, "the survey")?;
         let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
         if meta.is_dir() {
             return Err(Error::input(format!(

@@ -13,6 +13,7 @@ mod codebook;
 mod codings;
 mod consensus;
 mod dataset;
+mod file_guard;
 mod session;
 mod summary;
 mod survey;
@@ -32,6 +33,7 @@ pub use dataset::{
     AnswerRecord, CodeMemo, CodingRecord, DatasetLayout, DatasetQuestion, DatasetValue,
     DatasetVariable, ValueRow,
 };
+pub use file_guard::{refuse_project_path, register as guard_project};
 pub use session::{
     AnswerDetail, AnswerFilter, AnswerQuery, CodeFields, CodeUse, CodingSpan, FilterValue, ListRow,
     NewCode, OtherCoding, QuestionRow, Replayed, Toggled,
@@ -40,9 +42,9 @@ pub use summary::{CoderSummary, ProjectSummary, QuestionSummary, VariableSummary
 pub use survey::{ExistingVariable, RespondentOutcome, RespondentRow, SurveyWriter, VariableKind};
 
 use crate::error::{Error, Result};
-use rusqlite::{Connection, OptionalExtension, params};
-use std::io::Read;
+use rusqlite::{Connection, MAIN_DB, OpenFlags, OptionalExtension, params};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// "LCRM": written once at creation; a file without it is not ours.
 pub const APPLICATION_ID: i32 = 0x4C43_524D;
@@ -61,35 +63,6 @@ pub struct Store {
     path: PathBuf,
 }
 
-/// What the first 100 bytes of a file say it is.
-enum FileKind {
-    Empty,
-    Lacrima,
-    Other(String),
-}
-
-fn sniff(path: &Path) -> Result<FileKind> {
-    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut head = Vec::with_capacity(100);
-    f.by_ref()
-        .take(100)
-        .read_to_end(&mut head)
-        .map_err(|e| Error::io(path, e))?;
-    if head.is_empty() {
-        return Ok(FileKind::Empty);
-    }
-    if head.len() < 100 || &head[..16] != b"SQLite format 3\0" {
-        return Ok(FileKind::Other("it is not an SQLite database".into()));
-    }
-    let app = i32::from_be_bytes([head[68], head[69], head[70], head[71]]);
-    if app != APPLICATION_ID {
-        return Ok(FileKind::Other(
-            "it is an SQLite database of another program".into(),
-        ));
-    }
-    Ok(FileKind::Lacrima)
-}
-
 fn not_a_project(path: &Path, why: &str) -> Error {
     Error::input(format!(
         "{} is not a lacrima project: {why}; it was left unchanged",
@@ -97,24 +70,147 @@ fn not_a_project(path: &Path, why: &str) -> Error {
     ))
 }
 
+/// How long a command waits for another program's write to finish before it gives up.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Asks SQLite whether the file is a lacrima project and returns its schema version. Reading the
+/// header this way writes nothing, so any other file is refused exactly as it was.
+fn identify(conn: &Connection, path: &Path) -> Result<i64> {
+    let header = conn.query_row(
+        "SELECT (SELECT application_id FROM pragma_application_id()),
+                (SELECT user_version FROM pragma_user_version()),
+                (SELECT page_count FROM pragma_page_count())",
+        [],
+        |r| {
+            Ok((
+                r.get::<_, i32>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        },
+    );
+    let (app, version, pages) = match header {
+        Ok(h) => h,
+        Err(rusqlite::Error::SqliteFailure(f, _))
+            if f.code == rusqlite::ErrorCode::NotADatabase =>
+        {
+            return Err(not_a_project(path, "it is not an SQLite database"));
+        }
+        Err(e) => return Err(opening_failed(path, e.into())),
+    };
+    if pages == 0 {
+        return Err(not_a_project(path, "the file is empty"));
+    }
+    if app != APPLICATION_ID {
+        return Err(not_a_project(
+            path,
+            "it is an SQLite database of another program",
+        ));
+    }
+    Ok(version)
+}
+
+/// Says why a project could not be opened when SQLite's own words would not tell a user what to
+/// do: a read-only file or folder, or a file that vanished.
+fn opening_failed(path: &Path, e: Error) -> Error {
+    use rusqlite::ErrorCode::*;
+    match e.sqlite_code() {
+        Some(ReadOnly) => read_only(path),
+        Some(CannotOpen) if !path.exists() => Error::NoProject(path.to_path_buf()),
+        Some(CannotOpen) if folder_read_only(path) => read_only(path),
+        _ => e,
+    }
+}
+
+fn folder_read_only(path: &Path) -> bool {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    let dir = dir.unwrap_or_else(|| Path::new("."));
+    !crate::store::writable(dir)
+}
+
+fn read_only(path: &Path) -> Error {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    let dir = dir.unwrap_or_else(|| Path::new("."));
+    let what = if !writable(path) {
+        format!(
+            "the file is read-only (make it writable: chmod u+w {})",
+            path.display()
+        )
+    } else {
+        format!(
+            "its folder {} is read-only, and SQLite must create {}-wal and {}-shm beside it \
+             (make the folder writable, or copy the project to a writable folder)",
+            dir.display(),
+            path.display(),
+            path.display()
+        )
+    };
+    Error::input(format!(
+        "cannot open {} for writing: {what}; nothing was changed",
+        path.display()
+    ))
+}
+
+/// Whether this process may write to the path (access(2), which opens nothing and knows about
+/// root, ACLs and read-only mounts, as mode bits alone do not).
+#[cfg(unix)]
+pub(crate) fn writable(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: `c` is a valid NUL-terminated string that outlives the call.
+    unsafe { libc::access(c.as_ptr(), libc::W_OK) == 0 }
+}
+
+#[cfg(not(unix))]
+pub(crate) fn writable(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.permissions().readonly())
+}
+
 impl Store {
     /// Opens an existing project, upgrading its schema if it is older than this version.
+    ///
+    /// Whether the file is a lacrima project is asked of SQLite itself, never by reading the file
+    /// directly: this process may hold other connections to it (the coding screen's worker), and
+    /// closing any other descriptor of the file would drop their locks (see `file_guard`).
     pub fn open(path: &Path) -> Result<Store> {
-        if !path.exists() {
-            return Err(Error::NoProject(path.to_path_buf()));
+        // `metadata` is a stat, not an open: it cannot disturb locks.
+        match std::fs::metadata(path) {
+            Err(_) => return Err(Error::NoProject(path.to_path_buf())),
+            Ok(m) if m.is_dir() => {
+                return Err(Error::input(format!(
+                    "{} is a folder, not a project file: give the project's .db file with -p",
+                    path.display()
+                )));
+            }
+            Ok(_) => {}
         }
-        match sniff(path)? {
-            FileKind::Lacrima => {}
-            FileKind::Empty => return Err(not_a_project(path, "the file is empty")),
-            FileKind::Other(why) => return Err(not_a_project(path, &why)),
+        file_guard::register(path);
+        // Without CREATE: a file removed since the check above is an error, not a new project.
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|e| opening_failed(path, e.into()))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let version = identify(&conn, path)?;
+        if version > SCHEMA_VERSION {
+            return Err(Error::input(format!(
+                "{} was written by a newer lacrima (schema {version}); this version reads up to \
+                 schema {SCHEMA_VERSION}: upgrade lacrima to open it (the file was left unchanged)",
+                path.display()
+            )));
         }
-        let conn = Connection::open(path)?;
+        if conn.is_readonly(MAIN_DB)? {
+            return Err(read_only(path));
+        }
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
         };
-        store.configure()?;
-        store.migrate()?;
+        store
+            .configure()
+            .and_then(|_| store.migrate())
+            .map_err(|e| opening_failed(path, e))?;
         if store.meta("import_incomplete")?.is_some() {
             return Err(Error::input(format!(
                 "the first import into {} was interrupted before it finished; delete the file \
@@ -128,7 +224,10 @@ impl Store {
     /// Creates a new project readable by its owner only. The file is created with mode 0600 before
     /// SQLite opens it, so the journal files SQLite makes beside it inherit that mode.
     pub fn create(path: &Path) -> Result<Store> {
-        create_private_file(path)?;
+        // The descriptor is closed before SQLite's first connection to this new file exists, so
+        // closing it cannot drop a lock (create_new refuses a file that existed already).
+        drop(create_private_file(path)?);
+        file_guard::register(path);
         let result = (|| {
             let conn = Connection::open(path)?;
             let mut store = Store {
@@ -168,7 +267,7 @@ impl Store {
     }
 
     fn configure(&mut self) -> Result<()> {
-        self.conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        self.conn.busy_timeout(BUSY_TIMEOUT)?;
         self.conn.pragma_update(None, "journal_mode", "WAL")?;
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -217,6 +316,7 @@ impl Store {
 
     /// Writes a consistent copy of the project (also while others have it open) with mode 0600.
     pub fn backup_to(&self, target: &Path) -> Result<()> {
+        refuse_project_path(target, "the backup")?;
         if target.exists() {
             return Err(Error::input(format!(
                 "{} exists already: choose a new file name for the backup",
@@ -236,6 +336,15 @@ impl Store {
             let _ = std::fs::remove_file(&tmp);
             Error::io(target, e)
         })
+    }
+
+    /// Replaces the whole project with a copy of another project file, through SQLite's backup
+    /// API: other programs that have this project open keep valid connections and see the new
+    /// content, as they would after any other write. Used to rebuild the demo in place.
+    pub fn replace_with(&mut self, source: &Path) -> Result<()> {
+        self.conn
+            .restore(MAIN_DB, source, None::<fn(rusqlite::backup::Progress)>)?;
+        Ok(())
     }
 
     /// Checkpoints the WAL into the main file so a plain copy of the .db is complete.

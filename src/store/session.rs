@@ -1102,11 +1102,6 @@ fn event_bodies(changes: &[Change], focus: &Focus, summary: &str) -> (Json, Json
     (side(&|c| c.before.clone()), side(&|c| c.after.clone()))
 }
 
-fn is_busy(e: &Error) -> bool {
-    matches!(e, Error::Sqlite(rusqlite::Error::SqliteFailure(f, _))
-        if f.code == rusqlite::ErrorCode::DatabaseBusy || f.code == rusqlite::ErrorCode::DatabaseLocked)
-}
-
 /// Reads (id, parent, position) of every code, for the tree operations.
 fn code_tree(conn: &Connection) -> Result<Vec<(i64, Option<i64>, i64)>> {
     let mut st = conn.prepare("SELECT id, parent_id, position FROM codes ORDER BY position, id")?;
@@ -1261,7 +1256,7 @@ impl Store {
     ) -> Result<T> {
         let mut attempt = 0;
         loop {
-            let result = (|| {
+            let result: Result<T> = (|| {
                 let tx = self
                     .conn
                     .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -1274,7 +1269,7 @@ impl Store {
                 Ok(value)
             })();
             match result {
-                Err(e) if is_busy(&e) && attempt < 5 => attempt += 1,
+                Err(e) if e.is_busy() && attempt < 5 => attempt += 1,
                 other => return other,
             }
         }
@@ -1851,7 +1846,7 @@ impl Store {
                 }))
             })();
             match result {
-                Err(e) if is_busy(&e) && attempt < 5 => attempt += 1,
+                Err(e) if e.is_busy() && attempt < 5 => attempt += 1,
                 other => return other,
             }
         }
