@@ -76,6 +76,9 @@ pub fn own_prefix(coder: &str) -> String {
 /// they put them on and undo has real work to do.
 const SHARED_CODES: usize = 4;
 
+/// How many codes of their own a coder keeps at most.
+const OWN_CODES: usize = 3;
+
 struct Coder {
     cfg: Config,
     rng: ChaCha8Rng,
@@ -191,31 +194,31 @@ impl Coder {
             50..57 => Action::NoCode { response },
             57..75 => Action::Undo,
             75..88 => Action::Redo,
-            88..93 => Action::AddCode {
+            // A coder keeps a handful of codes of their own: adding more once they have them
+            // would grow the codebook, and every report with it, without end.
+            _ if own.len() < OWN_CODES && (roll < 93 || own.is_empty()) => Action::AddCode {
                 name: format!("{}{}", own_prefix(&self.cfg.name), self.rng.random::<u32>()),
             },
-            _ => match own.choose(&mut self.rng) {
-                None => Action::Undo,
-                Some(c) => {
-                    let (name, description) = if self.rng.random_bool(0.5) {
-                        let name =
-                            format!("{}{}", own_prefix(&self.cfg.name), self.rng.random::<u32>());
-                        (name, c.description.clone())
-                    } else {
-                        let description = format!(
-                            "what {} means by it, take {}",
-                            self.cfg.name,
-                            self.rng.random::<u16>()
-                        );
-                        (c.name.clone(), description)
-                    };
-                    Action::EditCode {
-                        code: c.id,
-                        name,
-                        description,
-                    }
+            _ => {
+                let c = own.choose(&mut self.rng).unwrap();
+                let (name, description) = if self.rng.random_bool(0.5) {
+                    let name =
+                        format!("{}{}", own_prefix(&self.cfg.name), self.rng.random::<u32>());
+                    (name, c.description.clone())
+                } else {
+                    let description = format!(
+                        "what {} means by it, take {}",
+                        self.cfg.name,
+                        self.rng.random::<u16>()
+                    );
+                    (c.name.clone(), description)
+                };
+                Action::EditCode {
+                    code: c.id,
+                    name,
+                    description,
                 }
-            },
+            }
         }
     }
 
