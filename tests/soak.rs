@@ -87,6 +87,12 @@ fn coders_killed_at_random_lose_nothing_they_saw_saved_and_readers_never_see_hal
     let refused: u64 = verdicts.iter().map(|(_, v)| v.refused).sum();
     let reader_runs: u64 = tallies.readers.iter().map(|(_, t)| t.runs).sum();
     let busy: u64 = tallies.readers.iter().map(|(_, t)| t.busy).sum::<u64>() + tallies.python.busy;
+    let half_done = tallies.python.half_done.len()
+        + tallies
+            .readers
+            .iter()
+            .map(|(_, t)| t.half_done.len())
+            .sum::<usize>();
     let runs = tallies
         .readers
         .iter()
@@ -98,7 +104,7 @@ fn coders_killed_at_random_lose_nothing_they_saw_saved_and_readers_never_see_hal
         "soak (seed {seed}, {secs} s): {} processes ({} coder processes, {reader_runs} reader runs, \
          1 python reader); {saved} actions saved ({refused} refused), {} kills ({in_flight} with an \
          action in flight, {committed} of those committed); readers: {runs}; {busy} busy refusals; \
-         {} events replayed; lost {lost}; setup {:.1} s, soak {:.1} s, checks {:.1} s",
+         {half_done} half-done snapshots; {} events replayed; lost {lost}; setup {:.1} s, soak {:.1} s, checks {:.1} s",
         tallies.coder_processes + reader_runs + 1,
         tallies.coder_processes,
         tallies.kills,
@@ -376,6 +382,10 @@ impl Soak {
         while Instant::now() < self.until {
             for c in &mut self.coders {
                 if let Some(status) = c.child.try_wait().unwrap() {
+                    // Coders watch the wall clock: the end may reach them a moment before us.
+                    if status.success() && now_ms() >= self.until_ms {
+                        continue;
+                    }
                     panic!(
                         "{}'s process {} stopped early with {status}:\n{}",
                         c.name,
@@ -395,6 +405,9 @@ impl Soak {
             if Instant::now() >= next_kill {
                 let i = self.rng.random_range(0..self.coders.len());
                 let c = &mut self.coders[i];
+                if c.child.try_wait().unwrap().is_some() {
+                    break;
+                }
                 c.child.kill().unwrap();
                 c.child.wait().unwrap();
                 self.kills += 1;
