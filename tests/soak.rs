@@ -9,9 +9,9 @@
 //! event log must replay to exactly the codings and review marks, and no reader may ever have
 //! seen half an action.
 //!
-//! `cargo test --test soak` runs it for 20 seconds; `LACRIMA_SOAK_SECS=300 cargo test --test soak
-//! -- --nocapture` for longer, and `LACRIMA_SOAK_SEED=N` picks another seed (the same seed gives
-//! the same choices; only the processes' timing differs from run to run). See TESTING.md.
+//! `cargo test --test soak` runs it for 20 seconds, `LACRIMA_SOAK_SECS=300 cargo test --test soak`
+//! for five minutes; `LACRIMA_SOAK_SEED=N` picks another seed (the same seed gives the same
+//! choices; only the processes' timing differs from run to run). See TESTING.md.
 
 #[path = "soak/check.rs"]
 mod check;
