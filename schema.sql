@@ -1,4 +1,4 @@
--- lacrima project schema (schema version 3: migrations 001 to 003 in src/store/migrations/).
+-- lacrima project schema (schema version 4: migrations 001 to 004 in src/store/migrations/).
 --
 -- A lacrima project is one SQLite file. This file documents every table so that a project can be
 -- queried directly with sqlite3, R (RSQLite) or pandas; table and column names are a public interface.
@@ -19,7 +19,9 @@
 
 -- Key/value facts about the project: 'created_at', 'created_by' (lacrima version), 'demo' ('1' for
 -- the demo project, which `lacrima demo` may replace), 'id_column' (the ID column's header in the
--- first imported survey; the coded-dataset export writes the ID under that name).
+-- first imported survey; the coded-dataset export writes the ID under that name), 'guid' (schema 4:
+-- the project's own GUID, from which its REFI-QDA exports derive the GUIDs of respondents, answers,
+-- coders and codings; copies of a project share it).
 CREATE TABLE project_meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL

@@ -15,6 +15,12 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "the project file {} was moved or deleted while lacrima had it open: nothing more can \
+         be saved to it",
+        .0.display()
+    )]
+    ProjectGone(PathBuf),
     #[error("{}", sqlite_message(.0))]
     Sqlite(#[from] rusqlite::Error),
 }
@@ -48,6 +54,9 @@ impl Error {
     }
 }
 
+pub const DISK_FULL: &str = "the disk holding the project is full: nothing of this action was \
+                             saved; free some space and do it again";
+
 /// SQLite's refusals that a user meets (a full disk, a lock held elsewhere, a read-only or
 /// vanished file) in words that say what happened and what to do; every write is a transaction,
 /// so each of them means the action was not saved and the project is as it was.
@@ -58,9 +67,7 @@ fn sqlite_message(e: &rusqlite::Error) -> String {
     };
     let detail = detail.as_deref().unwrap_or("");
     match f.code {
-        DiskFull => "the disk holding the project is full: nothing of this action was saved; \
-                     free some space and do it again"
-            .into(),
+        DiskFull => DISK_FULL.into(),
         TooBig => {
             format!("a value is too large for the project file ({detail}); nothing was saved")
         }

@@ -167,7 +167,8 @@ fn canonical(codings: &[Coding]) -> BTreeMap<Vec<String>, usize> {
 
 fn export(store: &Store) -> String {
     let mut buf = Vec::new();
-    lacrima::export::codings::write_csv(store, None, &mut buf).unwrap();
+    let mut exact = lacrima::export::spreadsheet::Guard::new(false);
+    lacrima::export::codings::write_csv(store, None, &mut exact, &mut buf).unwrap();
     String::from_utf8(buf).unwrap()
 }
 

@@ -6,7 +6,7 @@
 
 mod tui_support;
 
-use lacrima::cli::analyze::{Scope, categorical_report, choose_coder, choose_questions};
+use lacrima::report::{Scope, categorical_report, choose_coder, choose_questions};
 use lacrima::store::Store;
 use lacrima::tui::analysis::{
     AnalysisAction, AnalysisContext, AnalysisKeymap, AnalysisSetup, AnalysisState, SortOrder, View,

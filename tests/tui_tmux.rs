@@ -467,3 +467,95 @@ fn shift_a_and_shift_v_open_the_agreement_and_analysis_screens_and_come_back() {
         ["T0001 consequence_client rapport-deepened - -"]
     );
 }
+
+/// The issue's reproduction: with the screen open, a plain SQLite client (Python's sqlite3 module)
+/// opens and closes the project. The screen's locks must survive it: the WAL stays, and what the
+/// screen saves next is visible to the next reader at once, not after a checkpoint a second later.
+#[test]
+fn a_python_reader_coming_and_going_leaves_the_open_screens_wal_alone() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo_project(dir.path());
+    let t = Tmux::start("python", 100, 30, &code_command(dir.path(), &path, false));
+    t.wait_text("reviewed 0 of");
+    t.keys(&["1"]);
+    t.wait_text("applied rapport-deepened to the answer");
+    let count = || {
+        let out = Command::new("python3")
+            .arg("-c")
+            .arg(
+                "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); \
+                 print(c.execute(\"select count(*) from codings k join coders d on d.id=k.coder_id \
+                 where d.name='demo'\").fetchone()[0]); c.close()",
+            )
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    assert_eq!(count(), "1");
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    assert!(
+        Path::new(&wal).exists(),
+        "the reader deleted the WAL of the open screen"
+    );
+    t.keys(&["u"]);
+    t.wait_text("undid: apply");
+    assert_eq!(
+        count(),
+        "0",
+        "the undo the screen showed is not visible to a reader"
+    );
+}
+
+/// A colleague's sqlite3 shell sits inside a transaction: the coder's key is not dropped and the
+/// screen does not freeze; it says who holds the lock, and saves the key when the shell commits.
+#[test]
+fn a_key_pressed_while_a_sqlite3_shell_holds_the_lock_waits_and_is_saved_after() {
+    if !tmux_available() {
+        return;
+    }
+    use std::io::{BufRead, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo_project(dir.path());
+    let t = Tmux::start("busy", 200, 30, &code_command(dir.path(), &path, false));
+    t.wait_text("reviewed 0 of");
+    let mut shell = Command::new("sqlite3")
+        .arg(&path)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = shell.stdin.take().unwrap();
+    stdin
+        .write_all(b"BEGIN IMMEDIATE;\nSELECT 'locked';\n")
+        .unwrap();
+    stdin.flush().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(shell.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "locked");
+
+    t.keys(&["1"]);
+    t.wait_text(&format!("sqlite3 (pid {})", shell.id()));
+    t.wait_text("1 key kept");
+    assert!(codings_of(&path, "demo").is_empty());
+    // The screen still answers keys: the next one joins the first.
+    t.keys(&["j"]);
+    t.wait_text("2 keys kept");
+
+    stdin.write_all(b"COMMIT;\n.quit\n").unwrap();
+    drop(stdin);
+    shell.wait().unwrap();
+    t.wait_text("free again");
+    assert_eq!(
+        codings_of(&path, "demo"),
+        ["T0001 consequence_client rapport-deepened - -"]
+    );
+    t.wait_text("T0001 · consequence_relationship");
+}

@@ -124,6 +124,10 @@ pub struct CodebookExportArgs {
     /// Write to this file instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Prefix cells that a spreadsheet would run as a formula (beginning with =, +, -, @, a tab
+    /// or a carriage return) with ' (CSV formats; the data stay exact without it).
+    #[arg(long)]
+    pub spreadsheet_safe: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -141,6 +145,10 @@ pub struct CodingsExportArgs {
     pub coder: Option<String>,
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Prefix cells that a spreadsheet would run as a formula (beginning with =, +, -, @, a tab
+    /// or a carriage return) with ' (CSV formats; the data stay exact without it).
+    #[arg(long)]
+    pub spreadsheet_safe: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -151,6 +159,18 @@ pub enum ExportCommand {
     Codings(CodingsExportArgs),
     /// The coded dataset for R, SPSS, Stata or pandas: wide, long or JSON.
     Dataset(DatasetArgs),
+    /// The whole project as a REFI-QDA project (.qdpx) for MAXQDA, ATLAS.ti, NVivo, QDA Miner,
+    /// QualCoder and others.
+    Qdpx(QdpxExportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct QdpxExportArgs {
+    /// The .qdpx file to write (a ZIP; written beside and renamed into place).
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: SummaryFormat,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,6 +192,8 @@ pub enum CodebookFormat {
     Csv,
     Md,
     Json,
+    /// REFI-QDA codebook exchange file.
+    Qdc,
 }
 
 #[derive(Args, Debug)]
@@ -228,6 +250,10 @@ pub struct DatasetArgs {
     /// Column names that fit Stata and SPSS (at most 32 characters, letters, digits and _).
     #[arg(long)]
     pub short_names: bool,
+    /// Prefix cells that a spreadsheet would run as a formula (beginning with =, +, -, @, a tab
+    /// or a carriage return) with ' (CSV formats; the data stay exact without it).
+    #[arg(long)]
+    pub spreadsheet_safe: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,11 +1,12 @@
 //! `lacrima assign`: the work plan, with a reproducible reliability sample that every coder codes
 //! and an even split of the rest.
 
-use super::agreement::{and_list, coder_names, question_id};
+use super::agreement::and_list;
 use super::table;
 use super::{ReportFormat, json, stdout_line, warn};
 use crate::error::Result;
 use crate::export::{Output, csv_err};
+use crate::report::{coder_names, question_id};
 use crate::store::{PlanRequest, PlanSummary, Store};
 use clap::Args;
 use std::path::Path;

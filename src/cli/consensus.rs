@@ -1,11 +1,12 @@
 //! `lacrima consensus`: the consensus coding, pre-filled where the coders agree and copied where
 //! one coder alone coded an answer, and a report of what is left to review.
 
-use super::agreement::{and_list, coder_list, named_coders, question_id};
+use super::agreement::and_list;
 use super::table;
 use super::{ReportFormat, json, stdout_line};
 use crate::error::{Error, Result};
 use crate::export::{Output, csv_err};
+use crate::report::{coder_list, named_coders, question_id};
 use crate::store::{AgreedSummary, RatingCoder, Store};
 use clap::Args;
 use serde::Serialize;

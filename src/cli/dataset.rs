@@ -1,14 +1,14 @@
 //! `lacrima export dataset`: the coded dataset as wide CSV (with its data dictionary), long CSV
 //! or JSON, to standard output or to a private file renamed into place.
 
-use super::analyze::{choose_coder, choose_questions};
-use super::{DatasetArgs, DatasetFormat, unknown_coder};
+use super::{DatasetArgs, DatasetFormat};
 use crate::error::{Error, Result};
 use crate::export::Output;
 use crate::export::dataset::{
     RespondentKey, Selection, dictionary_path, plan_wide, write_dictionary, write_json, write_long,
     write_wide,
 };
+use crate::report::{choose_coder, choose_questions, unknown_coder};
 use crate::store::{DatasetLayout, DatasetVariable, Store};
 use std::path::Path;
 
@@ -19,6 +19,12 @@ pub(super) fn export(project: &Path, a: &DatasetArgs) -> Result<()> {
         return Err(Error::input(
             "--short-names names the columns of --format csv-wide; the other formats have no \
              variable columns to rename",
+        ));
+    }
+    if a.spreadsheet_safe && a.format == DatasetFormat::Json {
+        return Err(Error::input(
+            "--spreadsheet-safe applies to the CSV formats (csv-wide, csv-long): JSON is not \
+             opened as a spreadsheet",
         ));
     }
     let (questions, question_name) = choose_questions(&layout, a.question.as_deref())?;
@@ -41,12 +47,19 @@ pub(super) fn export(project: &Path, a: &DatasetArgs) -> Result<()> {
             };
             let plan = plan_wide(&layout, variables, key, questions, a.short_names);
             let mut out = Output::open(a.out.as_deref())?;
-            let rows = write_wide(&store, &plan, coder_id, &mut out)?;
+            let written = write_wide(&store, &plan, coder_id, a.spreadsheet_safe, &mut out)?;
+            let rows = written.rows;
+            let prefixed = a.spreadsheet_safe.then_some(written.prefixed.as_slice());
+            if let Some(counts) = prefixed {
+                let mut guard = crate::export::spreadsheet::Guard::new(true);
+                guard.prefixed = counts.iter().sum();
+                guard.report("the dataset");
+            }
             let dictionary = match &a.out {
                 Some(path) => {
                     let dict = dictionary_path(path);
                     let mut d = Output::open(Some(&dict))?;
-                    write_dictionary(&plan, &mut d)?;
+                    write_dictionary(&plan, prefixed, &mut d)?;
                     Some((d, dict))
                 }
                 None => None,
@@ -82,7 +95,9 @@ pub(super) fn export(project: &Path, a: &DatasetArgs) -> Result<()> {
             };
             let mut out = Output::open(a.out.as_deref())?;
             if a.format == DatasetFormat::CsvLong {
-                write_long(&store, &sel, coder.map(|(id, _)| id), &mut out)?;
+                let mut guard = crate::export::spreadsheet::Guard::new(a.spreadsheet_safe);
+                write_long(&store, &sel, coder.map(|(id, _)| id), &mut guard, &mut out)?;
+                guard.report("the codings");
             } else {
                 write_json(&store, &sel, coder, &mut out)?;
             }

@@ -2,7 +2,7 @@
 //! Standard output carries only what was asked for; warnings go to standard error.
 
 pub mod agreement;
-pub mod analyze;
+mod analyze;
 mod args;
 mod assign;
 mod consensus;
@@ -14,6 +14,7 @@ mod table;
 pub use args::*;
 
 use crate::error::{Error, Result};
+use crate::export::spreadsheet::Guard;
 use crate::export::{Output, write_err};
 use crate::store::Store;
 use std::io::Write;
@@ -25,10 +26,25 @@ pub fn run(cli: Cli) -> i32 {
         Ok(()) => 0,
         Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => 0,
         Err(e) => {
-            eprintln!("lacrima: {e}");
+            eprintln!("lacrima: {}", explain(&e, &cli.project));
             1
         }
     }
+}
+
+/// The error's message, with what only the file system can tell: who holds the lock, or that
+/// the disk is full when SQLite could only say it failed to write.
+fn explain(e: &Error, project: &Path) -> String {
+    use rusqlite::ErrorCode::SystemIoFailure;
+    if e.is_busy()
+        && let Some(holder) = crate::store::write_lock_holder(project)
+    {
+        return format!("{e} (the lock is held by {holder})");
+    }
+    if e.sqlite_code() == Some(SystemIoFailure) && crate::store::disk_full(project) {
+        return crate::error::DISK_FULL.to_string();
+    }
+    e.to_string()
 }
 
 fn dispatch(cli: &Cli) -> Result<()> {
@@ -48,6 +64,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::Analyze(a) => analyze::analyze(project, a),
         Command::Cooccur(a) => analyze::cooccur(project, a),
         Command::Export(ExportCommand::Dataset(a)) => dataset::export(project, a),
+        Command::Export(ExportCommand::Qdpx(a)) => qdpx_export(project, a),
         Command::Backup { file } => backup(project, file),
         Command::Demo => demo::run(),
         Command::Agreement(a) => agreement::agreement(project, a),
@@ -254,13 +271,24 @@ fn codebook_import(project: &Path, file: &Path) -> Result<()> {
 }
 
 fn codebook_export(project: &Path, a: &CodebookExportArgs) -> Result<()> {
+    if a.spreadsheet_safe && a.format != CodebookFormat::Csv {
+        return Err(Error::input(
+            "--spreadsheet-safe applies to --format csv: Markdown and JSON are not opened as \
+             spreadsheets",
+        ));
+    }
     let store = Store::open(project)?;
     let codes = store.codes()?;
     let mut out = Output::open(a.out.as_deref())?;
     match a.format {
-        CodebookFormat::Csv => crate::export::codebook::write_csv(&codes, &mut out)?,
+        CodebookFormat::Csv => {
+            let mut guard = Guard::new(a.spreadsheet_safe);
+            crate::export::codebook::write_csv(&codes, &mut guard, &mut out)?;
+            guard.report("the codebook");
+        }
         CodebookFormat::Md => crate::export::codebook::write_markdown(&codes, &mut out)?,
         CodebookFormat::Json => crate::export::codebook::write_json(&codes, &mut out)?,
+        CodebookFormat::Qdc => crate::exchange::write::write_qdc(&codes, &mut out)?,
     }
     out.finish()
 }
@@ -294,23 +322,38 @@ fn codings_export(project: &Path, a: &CodingsExportArgs) -> Result<()> {
     if let Some(c) = &a.coder
         && !store.coder_names()?.iter().any(|(n, _)| n == c)
     {
-        return Err(unknown_coder(&store, c)?);
+        return Err(crate::report::unknown_coder(&store, c)?);
     }
     let mut out = Output::open(a.out.as_deref())?;
-    crate::export::codings::write_csv(&store, a.coder.as_deref(), &mut out)?;
+    let mut guard = Guard::new(a.spreadsheet_safe);
+    crate::export::codings::write_csv(&store, a.coder.as_deref(), &mut guard, &mut out)?;
+    guard.report("the codings");
     out.finish()
 }
 
-fn unknown_coder(store: &Store, name: &str) -> Result<Error> {
-    let names: Vec<String> = store.coder_names()?.into_iter().map(|(n, _)| n).collect();
-    Ok(Error::input(format!(
-        "no coder called {name:?}; the coders are: {}",
-        if names.is_empty() {
-            "(none yet)".to_string()
-        } else {
-            names.join(", ")
-        }
-    )))
+fn qdpx_export(project: &Path, a: &QdpxExportArgs) -> Result<()> {
+    let store = Store::open(project)?;
+    let s = crate::exchange::write::write_qdpx(&store, &a.out)?;
+    if s.characters_replaced > 0 {
+        warn(&format!(
+            "{} characters that XML cannot hold (control characters) were replaced by U+FFFD in \
+             names, memos and values; the answers' texts in sources/ are exact",
+            s.characters_replaced
+        ));
+    }
+    match a.format {
+        SummaryFormat::Json => stdout_line(&format!("{}\n", json(&s)?)),
+        SummaryFormat::Table => stdout_line(&format!(
+            "wrote {}: {} respondents, {} answers, {} codings by {} coders, {} codes, {} memos\n",
+            a.out.display(),
+            s.respondents,
+            s.answers,
+            s.codings,
+            s.coders,
+            s.codes,
+            s.notes
+        )),
+    }
 }
 
 fn backup(project: &Path, file: &Path) -> Result<()> {

@@ -1,8 +1,8 @@
 //! `lacrima review --coders A,B --coder ME`: the review screen, on which ME settles the coders'
 //! disagreements into the consensus coder.
 
-use super::agreement::{coder_list, named_coders, question_id};
 use crate::error::{Error, Result};
+use crate::report::{coder_list, named_coders, question_id};
 use crate::store::Store;
 use crate::tui::review::ReviewSetup;
 use clap::Args;

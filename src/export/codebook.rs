@@ -1,22 +1,23 @@
 //! The codebook as CSV (re-importable), Markdown (a methods appendix) or JSON.
 
+use super::spreadsheet::Guard;
 use super::{csv_err, write_err};
 use crate::error::Result;
 use crate::store::CodeRecord;
 use std::io::Write;
 
-pub fn write_csv(codes: &[CodeRecord], out: &mut dyn Write) -> Result<()> {
+pub fn write_csv(codes: &[CodeRecord], guard: &mut Guard, out: &mut dyn Write) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(crate::import::codebook::COLUMNS)
         .map_err(csv_err)?;
     for c in codes {
         w.write_record([
-            c.name.as_str(),
-            c.parent.as_deref().unwrap_or(""),
-            &c.description,
-            &c.inclusion,
-            &c.exclusion,
-            &c.example,
+            guard.cell(&c.name).as_ref(),
+            &guard.cell(c.parent.as_deref().unwrap_or("")),
+            &guard.cell(&c.description),
+            &guard.cell(&c.inclusion),
+            &guard.cell(&c.exclusion),
+            &guard.cell(&c.example),
             c.color.as_deref().unwrap_or(""),
             c.shortcut.as_deref().unwrap_or(""),
             if c.codable { "true" } else { "false" },

@@ -1,11 +1,17 @@
 //! The codings CSV: `respondent,question,coder,code,start,end,memo`, re-importable as it is.
 
+use super::spreadsheet::Guard;
 use super::{csv_err, write_err};
 use crate::error::Result;
 use crate::store::Store;
 use std::io::Write;
 
-pub fn write_csv(store: &Store, coder: Option<&str>, out: &mut dyn Write) -> Result<usize> {
+pub fn write_csv(
+    store: &Store,
+    coder: Option<&str>,
+    guard: &mut Guard,
+    out: &mut dyn Write,
+) -> Result<usize> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(crate::import::codings::COLUMNS)
         .map_err(csv_err)?;
@@ -15,13 +21,13 @@ pub fn write_csv(store: &Store, coder: Option<&str>, out: &mut dyn Write) -> Res
         let start = row.start.map(|v| v.to_string()).unwrap_or_default();
         let end = row.end.map(|v| v.to_string()).unwrap_or_default();
         w.write_record([
-            row.respondent.as_str(),
-            &row.question,
-            &row.coder,
-            &row.code,
+            guard.cell(&row.respondent).as_ref(),
+            &guard.cell(&row.question),
+            &guard.cell(&row.coder),
+            &guard.cell(&row.code),
             &start,
             &end,
-            &row.memo,
+            &guard.cell(&row.memo),
         ])
         .map_err(csv_err)
     })?;

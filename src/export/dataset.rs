@@ -285,18 +285,31 @@ fn push_field(line: &mut Vec<u8>, field: &str) {
 /// Rows are assembled by hand rather than through the csv crate: most cells are numbers and
 /// 0/1 flags that never need quoting, and this loop is the whole cost of exporting a million
 /// respondents besides SQLite's.
+///
+/// With `safe` (`--spreadsheet-safe`) text cells that a spreadsheet would run as a formula are
+/// prefixed with `'`; `prefixed` then counts them per column, for the data dictionary.
 pub fn write_wide(
     store: &Store,
     plan: &WidePlan<'_>,
     coder_id: i64,
+    safe: bool,
     out: &mut dyn Write,
-) -> Result<u64> {
+) -> Result<WideWritten> {
+    let mut prefixed = vec![0u64; plan.columns.len()];
+    let mut guarded = |column: usize, cell: &str, line: &mut Vec<u8>| {
+        if safe && super::spreadsheet::is_formula_like(cell) {
+            prefixed[column] += 1;
+            push_field(line, &format!("'{cell}"));
+        } else {
+            push_field(line, cell);
+        }
+    };
     let mut line: Vec<u8> = Vec::with_capacity(1024);
     for (i, name) in plan.names.iter().enumerate() {
         if i > 0 {
             line.push(b',');
         }
-        push_field(&mut line, name);
+        guarded(i, name, &mut line);
     }
     line.push(b'\n');
     out.write_all(&line).map_err(write_err)?;
@@ -312,7 +325,7 @@ pub fn write_wide(
         &mut |r: &CodedRespondent| {
             line.clear();
             match plan.key {
-                RespondentKey::Id(_) => push_field(&mut line, r.values.ext_id()),
+                RespondentKey::Id(_) => guarded(0, r.values.ext_id(), &mut line),
                 RespondentKey::Number => {
                     buf.clear();
                     let _ = write!(buf, "{}", r.values.id);
@@ -322,7 +335,7 @@ pub fn write_wide(
             for i in 0..columns.len() {
                 line.push(b',');
                 match r.values.value(i) {
-                    DatasetValue::Text(t) => push_field(&mut line, t),
+                    DatasetValue::Text(t) => guarded(i + 1, t, &mut line),
                     other => {
                         format_cell(other, &mut buf);
                         line.extend_from_slice(buf.as_bytes());
@@ -344,7 +357,14 @@ pub fn write_wide(
         },
     )?;
     out.flush().map_err(write_err)?;
-    Ok(rows)
+    Ok(WideWritten { rows, prefixed })
+}
+
+/// What [`write_wide`] wrote: its rows, and per column (in the plan's order) how many cells
+/// `--spreadsheet-safe` prefixed.
+pub struct WideWritten {
+    pub rows: u64,
+    pub prefixed: Vec<u64>,
 }
 
 /// The levels of a categorical variable as a JSON array (unambiguous whatever the levels hold).
@@ -354,9 +374,16 @@ fn levels_json(levels: &[String]) -> String {
 
 /// Writes the data dictionary of a wide file: one row per column, so that short names, labels,
 /// levels and the codes' definitions travel with the data.
-pub fn write_dictionary(plan: &WidePlan<'_>, out: &mut dyn Write) -> Result<()> {
+///
+/// With `prefixed` (the counts of a `--spreadsheet-safe` export) a last column,
+/// `spreadsheet_safe`, says how many cells of each column got a leading `'`.
+pub fn write_dictionary(
+    plan: &WidePlan<'_>,
+    prefixed: Option<&[u64]>,
+    out: &mut dyn Write,
+) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record([
+    let mut header = vec![
         "name",
         "kind",
         "label",
@@ -364,9 +391,12 @@ pub fn write_dictionary(plan: &WidePlan<'_>, out: &mut dyn Write) -> Result<()> 
         "question",
         "code",
         "definition",
-    ])
-    .map_err(csv_err)?;
-    for (col, name) in plan.columns.iter().zip(&plan.names) {
+    ];
+    if prefixed.is_some() {
+        header.push("spreadsheet_safe");
+    }
+    w.write_record(&header).map_err(csv_err)?;
+    for (i, (col, name)) in plan.columns.iter().zip(&plan.names).enumerate() {
         let row: [String; 7] = match col {
             WideColumn::Respondent => [
                 name.clone(),
@@ -430,6 +460,17 @@ pub fn write_dictionary(plan: &WidePlan<'_>, out: &mut dyn Write) -> Result<()> 
                 ]
             }
         };
+        let mut row = row.to_vec();
+        if let Some(counts) = prefixed {
+            row.push(match counts.get(i).copied().unwrap_or(0) {
+                0 => String::new(),
+                n => format!(
+                    "{n} cell{} began with =, +, -, @, a tab or a carriage return and got a \
+                     leading ' (drop it to get the value)",
+                    if n == 1 { "" } else { "s" }
+                ),
+            });
+        }
         w.write_record(&row).map_err(csv_err)?;
     }
     w.flush().map_err(write_err)
@@ -474,6 +515,7 @@ pub fn write_long(
     store: &Store,
     sel: &Selection<'_>,
     coder: Option<i64>,
+    guard: &mut super::spreadsheet::Guard,
     out: &mut dyn Write,
 ) -> Result<u64> {
     let (layout, key, question) = (sel.layout, &sel.key, sel.question);
@@ -489,14 +531,14 @@ pub fn write_long(
             RespondentKey::Number => c.respondent_id.to_string(),
         };
         w.write_record([
-            respondent.as_str(),
-            &c.question,
-            &c.coder,
-            &c.code,
+            guard.cell(&respondent).as_ref(),
+            &guard.cell(&c.question),
+            &guard.cell(&c.coder),
+            &guard.cell(&c.code),
             &opt(c.start),
             &opt(c.end),
-            &c.text,
-            &c.memo,
+            &guard.cell(&c.text),
+            &guard.cell(&c.memo),
             &c.created_at,
         ])
         .map_err(csv_err)?;

@@ -4,6 +4,7 @@
 pub mod codebook;
 pub mod codings;
 pub mod dataset;
+pub mod spreadsheet;
 
 use crate::error::{Error, Result};
 use std::io::{BufWriter, Write};

@@ -13,7 +13,9 @@ mod codebook;
 mod codings;
 mod consensus;
 mod dataset;
+mod exchange_out;
 mod file_guard;
+mod presence;
 mod session;
 mod summary;
 mod survey;
@@ -33,7 +35,9 @@ pub use dataset::{
     AnswerRecord, CodeMemo, CodingRecord, DatasetLayout, DatasetQuestion, DatasetValue,
     DatasetVariable, ValueRow,
 };
+pub use exchange_out::ValueShape;
 pub use file_guard::{refuse_project_path, register as guard_project};
+pub use presence::write_lock_holder;
 pub use session::{
     AnswerDetail, AnswerFilter, AnswerQuery, CodeFields, CodeUse, CodingSpan, FilterValue, ListRow,
     NewCode, OtherCoding, QuestionRow, Replayed, Toggled,
@@ -54,6 +58,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_initial.sql"),
     include_str!("migrations/002_coding_workspace.sql"),
     include_str!("migrations/003_assignments_consensus.sql"),
+    include_str!("migrations/004_project_guid.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -61,6 +66,11 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The file opened, to notice when the path comes to name another file or none.
+    identity: Option<presence::FileId>,
+    /// Whether a write waits out a busy project (commands) or gives up at once for the caller
+    /// to try again later (the coding screen, which must not freeze).
+    patient: bool,
 }
 
 fn not_a_project(path: &Path, why: &str) -> Error {
@@ -70,8 +80,18 @@ fn not_a_project(path: &Path, why: &str) -> Error {
     ))
 }
 
-/// How long a command waits for another program's write to finish before it gives up.
-pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a command waits for another program's write to finish before it gives up: 10 s, or
+/// `LACRIMA_BUSY_TIMEOUT` seconds (a script that would rather fail fast, or wait out a long job).
+pub fn busy_timeout() -> Duration {
+    std::env::var("LACRIMA_BUSY_TIMEOUT")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
+        .unwrap_or(Duration::from_secs(10))
+}
+/// The coding screen's wait: short enough that a key never feels stuck.
+const INTERACTIVE_BUSY_TIMEOUT: Duration = Duration::from_millis(100);
 
 /// Asks SQLite whether the file is a lacrima project and returns its schema version. Reading the
 /// header this way writes nothing, so any other file is refused exactly as it was.
@@ -115,6 +135,11 @@ fn identify(conn: &Connection, path: &Path) -> Result<i64> {
 fn opening_failed(path: &Path, e: Error) -> Error {
     use rusqlite::ErrorCode::*;
     match e.sqlite_code() {
+        Some(DiskFull | SystemIoFailure | CannotOpen) if disk_full(path) => Error::input(format!(
+            "the disk holding {} is full, so SQLite cannot even open the project (it needs room \
+             for its -shm and -wal files): nothing was changed; free some space and try again",
+            path.display()
+        )),
         Some(ReadOnly) => read_only(path),
         Some(CannotOpen) if !path.exists() => Error::NoProject(path.to_path_buf()),
         Some(CannotOpen) if folder_read_only(path) => read_only(path),
@@ -149,6 +174,30 @@ fn read_only(path: &Path) -> Error {
         "cannot open {} for writing: {what}; nothing was changed",
         path.display()
     ))
+}
+
+/// Whether the file system holding the project has no room left for this process (statvfs,
+/// which opens nothing).
+#[cfg(unix)]
+pub fn disk_full(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    let dir = dir.unwrap_or_else(|| Path::new("."));
+    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: statvfs is plain data; the path is a valid NUL-terminated string.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+        return false;
+    }
+    // Less than one of the project's pages left is as good as none.
+    (st.f_bavail as u64).saturating_mul(st.f_frsize as u64) < 8192
+}
+
+#[cfg(not(unix))]
+pub fn disk_full(_path: &Path) -> bool {
+    false
 }
 
 /// Whether this process may write to the path (access(2), which opens nothing and knows about
@@ -191,7 +240,12 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn =
             Connection::open_with_flags(path, flags).map_err(|e| opening_failed(path, e.into()))?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // Before anything is read: a read-only connection to a WAL project would leave -wal and
+        // -shm files behind that it cannot remove.
+        if conn.is_readonly(MAIN_DB)? {
+            return Err(read_only(path));
+        }
+        conn.busy_timeout(busy_timeout())?;
         let version = identify(&conn, path)?;
         if version > SCHEMA_VERSION {
             return Err(Error::input(format!(
@@ -200,12 +254,11 @@ impl Store {
                 path.display()
             )));
         }
-        if conn.is_readonly(MAIN_DB)? {
-            return Err(read_only(path));
-        }
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
+            identity: presence::file_id(path),
+            patient: true,
         };
         store
             .configure()
@@ -233,6 +286,8 @@ impl Store {
             let mut store = Store {
                 conn,
                 path: path.to_path_buf(),
+                identity: presence::file_id(path),
+                patient: true,
             };
             // Larger pages make bulk imports of large surveys markedly faster; set before the
             // first write, after which SQLite keeps the file's page size.
@@ -266,8 +321,22 @@ impl Store {
         &self.path
     }
 
+    /// For the coding screen: a write that finds the project locked by another program gives up
+    /// after a moment (the screen keeps the key and tries again) instead of freezing the screen
+    /// for the whole busy timeout.
+    pub fn interactive(&mut self) -> Result<()> {
+        self.conn.busy_timeout(INTERACTIVE_BUSY_TIMEOUT)?;
+        self.patient = false;
+        Ok(())
+    }
+
+    /// How many times a write tries before it reports the project busy.
+    pub(crate) fn write_attempts(&self) -> u32 {
+        if self.patient { 6 } else { 1 }
+    }
+
     fn configure(&mut self) -> Result<()> {
-        self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        self.conn.busy_timeout(busy_timeout())?;
         self.conn.pragma_update(None, "journal_mode", "WAL")?;
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;

@@ -1254,6 +1254,8 @@ impl Store {
         coder_id: i64,
         mut f: impl FnMut(&mut Writer<'_>) -> Result<(T, Logged)>,
     ) -> Result<T> {
+        // A write to a file no longer at the project's path would reach no one.
+        self.still_in_place()?;
         let mut attempt = 0;
         loop {
             let result: Result<T> = (|| {
@@ -1269,7 +1271,7 @@ impl Store {
                 Ok(value)
             })();
             match result {
-                Err(e) if e.is_busy() && attempt < 5 => attempt += 1,
+                Err(e) if e.is_busy() && attempt + 1 < self.write_attempts() => attempt += 1,
                 other => return other,
             }
         }
@@ -1772,6 +1774,7 @@ impl Store {
     /// refused, changing nothing, when a row is no longer as the event left it (another coder
     /// changed it in between): taking it back would lose their work.
     fn replay(&mut self, coder_id: i64, action: &'static str) -> Result<Option<Replayed>> {
+        self.still_in_place()?;
         let mut attempt = 0;
         loop {
             let result = (|| {
@@ -1846,7 +1849,7 @@ impl Store {
                 }))
             })();
             match result {
-                Err(e) if e.is_busy() && attempt < 5 => attempt += 1,
+                Err(e) if e.is_busy() && attempt + 1 < self.write_attempts() => attempt += 1,
                 other => return other,
             }
         }

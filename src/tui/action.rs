@@ -51,6 +51,8 @@ pub enum Action {
     ExtendDown,
     CancelSelection,
     RemoveSegment,
+    /// Drop the keys held back while another program holds the project's write lock.
+    DropWaiting,
 
     // In the codebook.
     AddCode,
@@ -229,6 +231,11 @@ pub const BINDABLE: &[(&str, Action, &str)] = &[
     ("extend_up", Action::ExtendUp, "select up a line"),
     ("extend_down", Action::ExtendDown, "select down a line"),
     ("cancel", Action::CancelSelection, "drop the selection"),
+    (
+        "drop_waiting",
+        Action::DropWaiting,
+        "drop keys waiting for another program's write to end",
+    ),
     (
         "remove_segment",
         Action::RemoveSegment,

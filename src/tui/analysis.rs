@@ -13,10 +13,10 @@ use super::state::MsgKind;
 use super::subscreen::{
     Background, ScreenAction, ScreenContext, ScreenKeymap, help_action, keep_visible,
 };
-use crate::cli::analyze::{
+use crate::error::{Error, Result};
+use crate::report::{
     CategoricalCode, NumericCode, Report, Scope, categorical_report, numeric_report,
 };
-use crate::error::{Error, Result};
 use crate::store::{
     BehindAnswers, BehindQuery, DatasetLayout, DatasetVariable, Store, ValueFilter, VariableKind,
 };
@@ -376,7 +376,7 @@ impl AnalysisState {
             quit: false,
         };
         if let Some(name) = &setup.by {
-            let v = crate::cli::analyze::choose_variable(&state.layout, name)?;
+            let v = crate::report::choose_variable(&state.layout, name)?;
             let index = state
                 .layout
                 .variables

@@ -16,13 +16,16 @@ use std::time::{Duration, Instant};
 
 /// How often the screen looks for other coders' changes to the project.
 const TICK: Duration = Duration::from_millis(1000);
+/// How often keys held back by another program's write lock are tried again.
+const RETRY: Duration = Duration::from_millis(200);
 
 /// Opens the coding screen on a project for a coder and runs it until the coder quits.
 pub fn run(project: &Path, coder: &str) -> Result<()> {
     // Everything that can fail for a plain reason fails before the terminal changes.
     let keymap = Keymap::load_user()?;
-    let store = Store::open(project)?;
+    let mut store = Store::open(project)?;
     store.defer_checkpoints()?;
+    store.interactive()?;
     let worker = Worker::spawn(project)?;
     let stop = super::subscreen::stop_on_signals()?;
     let (w, h) = crossterm::terminal::size().map_err(term_err)?;
@@ -156,16 +159,18 @@ fn event_loop(
                 }
             }
         }
-        if last_tick.elapsed() >= TICK {
+        let every = if state.waiting.is_some() { RETRY } else { TICK };
+        if last_tick.elapsed() >= every {
             last_tick = Instant::now();
             if !terminal_alive() {
                 // Everything is saved already; there is no one left to show anything to.
                 return Ok(());
             }
             worker.checkpoint();
-            let seen = state.data_version;
+            let seen = (state.data_version, state.message.clone());
             update(state, Action::Tick);
-            dirty |= state.data_version != seen;
+            // Held keys saved, a rescue made, another coder's change: each shows at once.
+            dirty |= (state.data_version, state.message.clone()) != seen;
         }
     }
 }

@@ -241,6 +241,7 @@ const DEFAULTS: &[(Context, &str, &str)] = &[
     (Context::Global, "v", "select"),
     (Context::Global, "n", "next_unreviewed"),
     (Context::Global, "N", "prev_unreviewed"),
+    (Context::Global, "esc", "drop_waiting"),
     (Context::List, "j", "down"),
     (Context::List, "down", "down"),
     (Context::List, "k", "up"),

@@ -250,6 +250,24 @@ pub struct State {
     pub has_plan: bool,
     /// Set by `update` when the coder asks for another screen; the app runs it and clears this.
     pub launch: Option<SubScreen>,
+    /// Keys held back while another program holds the project's write lock, in the order typed.
+    pub waiting: Option<Waiting>,
+    /// Where the work was saved after the project file was moved or deleted under the screen.
+    pub rescued: Option<std::path::PathBuf>,
+}
+
+/// Keys that could not be saved yet because another program was writing to the project. They
+/// are tried again, in order, until the lock is free: a key the coder pressed is never dropped
+/// unless the coder says so.
+#[derive(Debug)]
+pub struct Waiting {
+    pub actions: std::collections::VecDeque<super::Action>,
+    pub since: std::time::Instant,
+}
+
+impl Waiting {
+    /// Beyond this many held keys, more are refused (with a message) rather than piled up.
+    pub const MAX_KEYS: usize = 200;
 }
 
 /// How the screen is divided; `render` and `update` (for paging and mouse clicks) agree on it.
@@ -390,6 +408,8 @@ impl State {
             quit: false,
             has_plan,
             launch: None,
+            waiting: None,
+            rescued: None,
         };
         super::update::start(&mut state)?;
         Ok(state)

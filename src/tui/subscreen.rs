@@ -239,7 +239,9 @@ pub fn stop_on_signals() -> Result<Arc<AtomicBool>> {
 /// (quit, error, panic, SIGTERM, SIGHUP, the terminal vanishing), until it is quit.
 pub fn run<S: Screen>(project: &Path, open: impl FnOnce(Store, Rect) -> Result<S>) -> Result<()> {
     // Everything that can fail for a plain reason fails before the terminal changes.
-    let store = Store::open(project)?;
+    let mut store = Store::open(project)?;
+    // A decision that finds another program writing says so at once rather than freeze.
+    store.interactive()?;
     let stop = stop_on_signals()?;
     let (w, h) = crossterm::terminal::size().map_err(term_err)?;
     let mut screen = open(store, Rect::new(0, 0, w, h))?;
@@ -301,7 +303,8 @@ pub fn run_in<S: Screen>(
     next_event: NextEvent<'_>,
     stop: &AtomicBool,
 ) -> Result<()> {
-    let store = Store::open(project)?;
+    let mut store = Store::open(project)?;
+    store.interactive()?;
     let (w, h) = crossterm::terminal::size().map_err(term_err)?;
     let mut screen = open(store, Rect::new(0, 0, w, h))?;
     // No `terminal.clear()`: it asks the terminal for the cursor position, and the answer would

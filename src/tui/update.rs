@@ -27,16 +27,182 @@ fn page_size(state: &State) -> usize {
 const MAX_ROWS: usize = 400;
 
 pub fn update(state: &mut State, action: Action) {
-    // A message stays until the next key, so it can be read.
-    if !matches!(
+    let from_outside = matches!(
         action,
         Action::Tick | Action::Counts(_) | Action::Resize(..)
-    ) {
-        state.message = None;
+    );
+    if from_outside {
+        let tick = action == Action::Tick;
+        let result = apply(state, action);
+        report(state, result);
+        if tick {
+            check_in_place(state);
+            retry_waiting(state);
+        }
+        return;
     }
-    if let Err(e) = apply(state, action) {
-        state.message = Some((e.to_string(), MsgKind::Error));
+    // A message stays until the next key, so it can be read.
+    state.message = None;
+    if state.waiting.is_some() {
+        hold(state, action);
+        return;
     }
+    let had_popup = state.popup.is_some();
+    match apply(state, action.clone()) {
+        // Nothing was written; a key on the main screen is kept and tried again. A pop-up that
+        // failed stays open with what was typed, so Enter tries again.
+        Err(e) if e.is_busy() && !had_popup => {
+            state.waiting = Some(Waiting {
+                actions: std::collections::VecDeque::from([action]),
+                since: std::time::Instant::now(),
+            });
+            say_waiting(state);
+        }
+        result => report(state, result),
+    }
+}
+
+fn report(state: &mut State, result: Result<()>) {
+    match result {
+        Ok(()) => {}
+        Err(Error::ProjectGone(_)) => project_gone(state),
+        Err(e) => state.message = Some((e.to_string(), MsgKind::Error)),
+    }
+}
+
+/// A key pressed while earlier keys wait for the write lock joins them (in order, so that a
+/// movement after a coding still happens after it), unless it is the key that drops them.
+fn hold(state: &mut State, action: Action) {
+    let Some(w) = state.waiting.as_mut() else {
+        return;
+    };
+    if matches!(action, Action::DropWaiting | Action::CancelSelection) {
+        let n = w.actions.len();
+        state.waiting = None;
+        info(
+            state,
+            format!(
+                "dropped {n} waiting key{}: nothing of {} was saved",
+                plural(n),
+                if n == 1 { "it" } else { "them" }
+            ),
+        );
+        return;
+    }
+    if w.actions.len() >= Waiting::MAX_KEYS {
+        say_waiting(state);
+        state.message = Some((
+            format!(
+                "{} keys are already waiting for the write lock; this one was not kept",
+                Waiting::MAX_KEYS
+            ),
+            MsgKind::Error,
+        ));
+        return;
+    }
+    w.actions.push_back(action);
+    say_waiting(state);
+}
+
+/// Tries the waiting keys again, in order, until one finds the project still locked.
+fn retry_waiting(state: &mut State) {
+    let Some(since) = state.waiting.as_ref().map(|w| w.since) else {
+        return;
+    };
+    let mut failed = None;
+    while let Some(action) = state.waiting.as_mut().and_then(|w| w.actions.pop_front()) {
+        match apply(state, action.clone()) {
+            Err(e) if e.is_busy() => {
+                if let Some(w) = state.waiting.as_mut() {
+                    w.actions.push_front(action);
+                }
+                say_waiting(state);
+                return;
+            }
+            Err(e) => failed = Some(e),
+            Ok(()) => {}
+        }
+    }
+    state.waiting = None;
+    match failed {
+        Some(e) => report(state, Err(e)),
+        None => {
+            let waited = since.elapsed().as_secs_f64();
+            let done = state.message.take().map(|(m, _)| m).unwrap_or_default();
+            info(
+                state,
+                format!("the project is free again after {waited:.0} s; {done}")
+                    .trim_end_matches("; ")
+                    .to_string(),
+            );
+        }
+    }
+}
+
+fn say_waiting(state: &mut State) {
+    let Some(w) = &state.waiting else {
+        return;
+    };
+    let n = w.actions.len();
+    let holder = state
+        .store
+        .write_lock_holder()
+        .unwrap_or_else(|| "another program".into());
+    let msg = format!(
+        "waiting {} s for {holder}, which is writing to the project: {n} key{} kept, to be \
+         saved when it is done · Esc drops {}",
+        w.since.elapsed().as_secs(),
+        plural(n),
+        if n == 1 { "it" } else { "them" }
+    );
+    state.message = Some((msg, MsgKind::Error));
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Notices a project file moved or deleted under the screen.
+fn check_in_place(state: &mut State) {
+    if state.rescued.is_none()
+        && let Err(Error::ProjectGone(_)) = state.store.still_in_place()
+    {
+        project_gone(state);
+    }
+}
+
+/// The project's path no longer names the file open here: whatever this screen wrote is saved
+/// to a new file at once (through the open connection, so also when the file was deleted), and
+/// the coder is told where it is.
+fn project_gone(state: &mut State) {
+    state.waiting = None;
+    let path = state.store.path().display().to_string();
+    if state.rescued.is_none() {
+        match state.store.rescue() {
+            Ok(p) => state.rescued = Some(p),
+            Err(e) => {
+                state.message = Some((
+                    format!(
+                        "the project file {path} was moved or deleted while open, and no \
+                         copy could be saved ({e}): nothing more is saved; quit and find the \
+                         file"
+                    ),
+                    MsgKind::Error,
+                ));
+                return;
+            }
+        }
+    }
+    let rescued = state.rescued.as_ref().map(|p| p.display().to_string());
+    state.message = Some((
+        format!(
+            "the project file {path} was moved or deleted while open: everything saved so far \
+             is in {}; quit (q) and open that file (lacrima -p {} code)",
+            rescued.as_deref().unwrap_or(""),
+            rescued.as_deref().unwrap_or("")
+        ),
+        MsgKind::Error,
+    ));
 }
 
 fn info(state: &mut State, msg: impl Into<String>) {
@@ -1091,7 +1257,7 @@ fn open_analysis(state: &mut State) -> Result<()> {
         [only] if only.answers_rated > 0 => only.name.clone(),
         _ => state.coder.clone(),
     };
-    let scope = crate::cli::analyze::scope(&state.store, &layout, Some(&coder), None)?;
+    let scope = crate::report::scope(&state.store, &layout, Some(&coder), None)?;
     state.launch = Some(SubScreen::Analysis(AnalysisSetup { scope, by: None }));
     Ok(())
 }
