@@ -85,6 +85,7 @@ fn coders_killed_at_random_lose_nothing_they_saw_saved_and_readers_never_see_hal
     let in_flight: u32 = verdicts.iter().map(|(_, v)| v.in_flight).sum();
     let committed: u32 = verdicts.iter().map(|(_, v)| v.in_flight_committed).sum();
     let refused: u64 = verdicts.iter().map(|(_, v)| v.refused).sum();
+    let waited: u64 = verdicts.iter().map(|(_, v)| v.busy).sum();
     let reader_runs: u64 = tallies.readers.iter().map(|(_, t)| t.runs).sum();
     let busy: u64 = tallies.readers.iter().map(|(_, t)| t.busy).sum::<u64>() + tallies.python.busy;
     let half_done = tallies.python.half_done.len()
@@ -103,7 +104,8 @@ fn coders_killed_at_random_lose_nothing_they_saw_saved_and_readers_never_see_hal
     let summary = format!(
         "soak (seed {seed}, {secs} s): {} processes ({} coder processes, {reader_runs} reader runs, \
          1 python reader); {saved} actions saved ({refused} refused), {} kills ({in_flight} with an \
-         action in flight, {committed} of those committed); readers: {runs}; {busy} busy refusals; \
+         action in flight, {committed} of those committed); readers: {runs}; {busy} busy refusals \
+         of readers, {waited} of coders (tried again); \
          {half_done} half-done snapshots; {} events replayed; lost {lost}; setup {:.1} s, soak {:.1} s, checks {:.1} s",
         tallies.coder_processes + reader_runs + 1,
         tallies.coder_processes,

@@ -367,6 +367,8 @@ pub struct CoderVerdict {
     pub processes: u32,
     pub saved: u64,
     pub refused: u64,
+    /// Times an action met another program's write lock and was tried again.
+    pub busy: u64,
     /// Kills that caught an action between its intent and its outcome.
     pub in_flight: u32,
     /// Of those, the ones whose event is in the project (the action committed just before the kill).
@@ -431,6 +433,13 @@ pub fn coder(project: &Project, name: &str, lines: &[Line]) -> CoderVerdict {
                         .push(format!("{at}: two intents without an outcome"));
                 }
                 pending = Some((*n, action.clone()));
+            }
+            Line::Busy { n } => {
+                if pending.as_ref().map(|p| p.0) != Some(*n) {
+                    v.problems
+                        .push(format!("{at}: a busy wait without its intent"));
+                }
+                v.busy += 1;
             }
             Line::Refused { n, .. } => {
                 if pending.take().map(|p| p.0) != Some(*n) {

@@ -100,8 +100,9 @@ pub fn run(cfg: Config) {
         incarnation: cfg.incarnation,
         pid: std::process::id(),
     });
-    let store = Store::open(&cfg.project).expect("the coder's connection");
+    let mut store = Store::open(&cfg.project).expect("the coder's connection");
     store.defer_checkpoints().unwrap();
+    store.interactive().unwrap();
     let worker = Store::open(&cfg.project).expect("the worker's connection");
     let events = rusqlite::Connection::open(&cfg.project).unwrap();
     events.busy_timeout(Duration::from_secs(10)).unwrap();
@@ -236,23 +237,16 @@ impl Coder {
                 code,
                 span,
             } => {
-                self.store
-                    .toggle_coding(me, *response, *code, *span)
-                    .unwrap_or_else(|e| panic!("{}: {action:?}: {e}", self.cfg.name));
+                self.saved(n, &action, |s| s.toggle_coding(me, *response, *code, *span));
                 (Some(*response), None)
             }
             Action::NoCode { response } => {
-                self.store
-                    .mark_no_code(me, *response)
-                    .unwrap_or_else(|e| panic!("{}: {action:?}: {e}", self.cfg.name));
+                self.saved(n, &action, |s| s.mark_no_code(me, *response));
                 (Some(*response), None)
             }
             Action::Undo | Action::Redo => {
-                let result = if action == Action::Undo {
-                    self.store.undo(me)
-                } else {
-                    self.store.redo(me)
-                };
+                let undo = action == Action::Undo;
+                let result = self.saving(n, |s| if undo { s.undo(me) } else { s.redo(me) });
                 match result {
                     Ok(Some(r)) => match r.response_id {
                         Some(resp) => (Some(resp), None),
@@ -272,17 +266,12 @@ impl Coder {
                 }
             }
             Action::AddCode { name } => {
-                let id = self
-                    .store
-                    .add_code(
-                        me,
-                        &NewCode {
-                            name: name.clone(),
-                            description: format!("added by {}", self.cfg.name),
-                            ..NewCode::default()
-                        },
-                    )
-                    .unwrap_or_else(|e| panic!("{}: {action:?}: {e}", self.cfg.name));
+                let new = NewCode {
+                    name: name.clone(),
+                    description: format!("added by {}", self.cfg.name),
+                    ..NewCode::default()
+                };
+                let id = self.saved(n, &action, |s| s.add_code(me, &new));
                 (None, Some(id))
             }
             Action::EditCode {
@@ -304,9 +293,7 @@ impl Coder {
                     color: c.color,
                     shortcut: c.shortcut,
                 };
-                self.store
-                    .edit_code(me, *code, &fields, None)
-                    .unwrap_or_else(|e| panic!("{}: {action:?}: {e}", self.cfg.name));
+                self.saved(n, &action, |s| s.edit_code(me, *code, &fields, None));
                 (None, Some(*code))
             }
         };
@@ -322,6 +309,36 @@ impl Coder {
             answer,
             code,
         });
+    }
+
+    /// Like the coding screen, whose connection gives up on another program's write lock after a
+    /// moment: the action is kept and tried again until it goes through. A busy refusal must
+    /// have changed nothing, which the checks hold lacrima to.
+    fn saving<T>(
+        &mut self,
+        n: u64,
+        mut write: impl FnMut(&mut Store) -> lacrima::error::Result<T>,
+    ) -> lacrima::error::Result<T> {
+        loop {
+            match write(&mut self.store) {
+                Err(e) if e.is_busy() => {
+                    self.log.write(&Line::Busy { n });
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// A write that can only succeed: any refusal but a busy one fails the soak.
+    fn saved<T>(
+        &mut self,
+        n: u64,
+        action: &Action,
+        write: impl FnMut(&mut Store) -> lacrima::error::Result<T>,
+    ) -> T {
+        self.saving(n, write)
+            .unwrap_or_else(|e| panic!("{}: {action:?}: {e}", self.cfg.name))
     }
 
     /// The answer as the coding screen would now show it to this coder.

@@ -77,6 +77,8 @@ pub enum Line {
         answer: Option<(i64, AnswerState)>,
         code: Option<(i64, Option<CodeText>)>,
     },
+    /// Another program held the write lock: the action waits and is tried again.
+    Busy { n: u64 },
     /// The library refused, changing nothing (an undo or redo that another coder's work blocks).
     Refused { n: u64, why: String },
     /// The process stopped on its own at the end of the soak.
