@@ -102,11 +102,11 @@ fn coders_killed_at_random_lose_nothing_they_saw_saved_and_readers_never_see_hal
         .collect::<Vec<_>>()
         .join(", ");
     let summary = format!(
-        "soak (seed {seed}, {secs} s): {} processes ({} coder processes, {reader_runs} reader runs, \
-         1 python reader); {saved} actions saved ({refused} refused), {} kills ({in_flight} with an \
-         action in flight, {committed} of those committed); readers: {runs}; {busy} busy refusals \
-         of readers, {waited} of coders (tried again); \
-         {half_done} half-done snapshots; {} events replayed; lost {lost}; setup {:.1} s, soak {:.1} s, checks {:.1} s",
+        "soak (seed {seed}, {secs} s): {} processes ({} coder processes, {reader_runs} reader \
+         runs, 1 python reader); {saved} actions saved ({refused} refused), {} kills \
+         ({in_flight} with an action in flight, {committed} of those committed); readers: {runs}; \
+         {busy} busy refusals of readers, {waited} of coders (tried again); {half_done} half-done \
+         snapshots; {} events replayed; lost {lost}; setup {:.1} s, soak {:.1} s, checks {:.1} s",
         tallies.coder_processes + reader_runs + 1,
         tallies.coder_processes,
         tallies.kills,

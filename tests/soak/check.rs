@@ -75,7 +75,10 @@ impl Project {
         let mut codings = BTreeMap::new();
         {
             let mut st = conn
-                .prepare("SELECT response_id, coder_id, code_id, start, \"end\", memo, created_at FROM codings")
+                .prepare(
+                    "SELECT response_id, coder_id, code_id, start, \"end\", memo, created_at
+                     FROM codings",
+                )
                 .unwrap();
             let mut rows = st.query([]).unwrap();
             while let Some(r) = rows.next().unwrap() {
@@ -84,7 +87,10 @@ impl Project {
                     r.get(1).unwrap(),
                     (r.get(2).unwrap(), r.get(3).unwrap(), r.get(4).unwrap()),
                 );
-                let row = json!({"memo": r.get::<_, String>(5).unwrap(), "created_at": r.get::<_, String>(6).unwrap()});
+                let row = json!({
+                    "memo": r.get::<_, String>(5).unwrap(),
+                    "created_at": r.get::<_, String>(6).unwrap(),
+                });
                 codings.insert(key, row);
             }
         }
@@ -182,45 +188,26 @@ impl Project {
                     }
                     let row_b = rb.get("row").filter(|v| !v.is_null()).cloned();
                     let row_a = ra.get("row").filter(|v| !v.is_null()).cloned();
+                    let what = format!("event {id} ({action})");
                     match table {
                         "codings" => {
                             let k = coding_key(key);
-                            if codings.get(&k) != row_b.as_ref() {
-                                problems.push(format!(
-                                    "event {id} ({action}): coding {k:?} was {:?} before it by the log, \
-                                     the event says {row_b:?}",
-                                    codings.get(&k)
-                                ));
-                            }
                             deltas.push(Delta::Coding {
                                 response: k.0,
                                 coder: k.1,
                                 span: k.2,
                                 on: row_a.is_some(),
                             });
-                            match row_a {
-                                Some(row) => codings.insert(k, row),
-                                None => codings.remove(&k),
-                            };
+                            step(&mut codings, k, row_b, row_a, &what, &mut problems);
                         }
                         "reviews" => {
                             let k = review_key(key);
-                            if reviews.get(&k) != row_b.as_ref() {
-                                problems.push(format!(
-                                    "event {id} ({action}): review mark {k:?} was {:?} before it by \
-                                     the log, the event says {row_b:?}",
-                                    reviews.get(&k)
-                                ));
-                            }
                             deltas.push(Delta::Review {
                                 response: k.0,
                                 coder: k.1,
                                 on: row_a.is_some(),
                             });
-                            match row_a {
-                                Some(row) => reviews.insert(k, row),
-                                None => reviews.remove(&k),
-                            };
+                            step(&mut reviews, k, row_b, row_a, &what, &mut problems);
                         }
                         "codes" => deltas.push(Delta::Code {
                             id: key.get("id").and_then(Json::as_i64).unwrap(),
@@ -334,6 +321,28 @@ impl Project {
     }
 }
 
+/// One row of an event replayed: the row must be as the event says it was before, and becomes
+/// what the event says it is after.
+fn step<K: Ord + std::fmt::Debug>(
+    table: &mut BTreeMap<K, Json>,
+    key: K,
+    before: Option<Json>,
+    after: Option<Json>,
+    event: &str,
+    problems: &mut Vec<String>,
+) {
+    if table.get(&key) != before.as_ref() {
+        problems.push(format!(
+            "{event}: row {key:?} was {:?} by the log so far, the event says {before:?}",
+            table.get(&key)
+        ));
+    }
+    match after {
+        Some(row) => table.insert(key, row),
+        None => table.remove(&key),
+    };
+}
+
 fn table_diff<K: std::fmt::Debug + Ord, V: PartialEq + std::fmt::Debug>(
     table: &str,
     replayed: &BTreeMap<K, V>,
@@ -371,7 +380,7 @@ pub struct CoderVerdict {
     pub busy: u64,
     /// Kills that caught an action between its intent and its outcome.
     pub in_flight: u32,
-    /// Of those, the ones whose event is in the project (the action committed just before the kill).
+    /// Of those, the ones whose event is in the project (committed just before the kill).
     pub in_flight_committed: u32,
     /// Saved actions whose event is not in the project.
     pub lost: u64,
