@@ -67,6 +67,9 @@ pub enum Command {
     Consensus(super::consensus::ConsensusArgs),
     /// Settle the coders' disagreements into the consensus, on the terminal screen.
     Review(super::review::ReviewArgs),
+    /// Code by pattern: a regex for one code or a dictionary of code,pattern lines; --dry-run
+    /// counts and shows samples first.
+    Autocode(super::autocode::AutocodeArgs),
 }
 
 #[derive(Args, Debug)]

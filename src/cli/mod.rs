@@ -5,6 +5,7 @@ pub mod agreement;
 mod analyze;
 mod args;
 mod assign;
+mod autocode;
 mod consensus;
 mod dataset;
 mod demo;
@@ -71,6 +72,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::Assign(a) => assign::assign(project, a),
         Command::Consensus(a) => consensus::consensus(project, a),
         Command::Review(a) => review::review(project, a),
+        Command::Autocode(a) => autocode::autocode(project, a),
         Command::Code { coder } => code(project, coder.as_deref()),
     }
 }
