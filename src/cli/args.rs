@@ -216,6 +216,10 @@ pub struct AnalyzeArgs {
     /// behind every cell.
     #[arg(long, conflicts_with = "format")]
     pub screen: bool,
+    /// Print the results as bar charts in the terminal (percent coded per level; means with and
+    /// without each code; frequencies without --by).
+    #[arg(long, conflicts_with_all = ["format", "screen"])]
+    pub plot: bool,
 }
 
 #[derive(Args, Debug)]

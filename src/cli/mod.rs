@@ -9,6 +9,7 @@ mod autocode;
 mod consensus;
 mod dataset;
 mod demo;
+mod plot;
 mod review;
 mod table;
 
