@@ -2,6 +2,7 @@
 //! value is a number, date when every one is ISO 8601, categorical with at most 20 distinct values,
 //! text otherwise.
 
+use crate::model::number::parse_number;
 use crate::store::VariableKind;
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashSet};
@@ -114,16 +115,6 @@ impl ColumnStats {
     }
 }
 
-/// A number as lacrima reads one: finite, in Rust's (and R's) plain notation.
-pub fn parse_number(s: &str) -> Option<f64> {
-    let t = s.trim();
-    let first = t.bytes().next()?;
-    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
-        return None;
-    }
-    t.parse::<f64>().ok().filter(|f| f.is_finite())
-}
-
 /// ISO 8601 dates and date-times: 2024-03-01, 2024-03-01T10:15, 2024-03-01 10:15:00Z, ...
 pub fn is_iso_date(s: &str) -> bool {
     let t = s.trim();
@@ -195,11 +186,12 @@ fn trim_zeros(d: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::empty::is_missing_value;
 
     fn kind_of(values: &[&str]) -> VariableKind {
         let mut s = ColumnStats::new(true);
         for (i, v) in values.iter().enumerate() {
-            s.observe(i as u64 + 2, v, crate::empty::is_missing_value(v, &[]));
+            s.observe(i as u64 + 2, v, is_missing_value(v, &[]));
         }
         s.inferred_kind()
     }

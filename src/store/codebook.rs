@@ -2,7 +2,7 @@
 
 use super::Store;
 use crate::error::{Error, Result};
-use crate::import::codebook::CodebookEntry;
+use crate::model::codebook::CodebookEntry;
 use rusqlite::{Connection, params};
 use serde::Serialize;
 use std::collections::HashMap;
