@@ -70,6 +70,13 @@ pub enum Command {
     /// Code by pattern: a regex for one code or a dictionary of code,pattern lines; --dry-run
     /// counts and shows samples first.
     Autocode(super::autocode::AutocodeArgs),
+    /// Merge a coder's copy of the project (made with cp or lacrima backup) back into it:
+    /// codings, review marks, memos and codebook changes made since the copies parted.
+    Merge(MergeArgs),
+    /// Take back a coder's latest action, as `u` does on the coding screen.
+    Undo(UndoArgs),
+    /// Do again what a coder's latest undo took back, as Ctrl-r does on the coding screen.
+    Redo(UndoArgs),
 }
 
 #[derive(Args, Debug)]
@@ -268,4 +275,40 @@ pub enum DatasetFormat {
     CsvWide,
     CsvLong,
     Json,
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The copy to merge from. It is only read, never changed.
+    #[arg(required_unless_present = "undo")]
+    pub other: Option<PathBuf>,
+    /// Report what the merge would change, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Only these coders' codings, review marks and memos (comma list, or repeat the option);
+    /// the codebook is always merged.
+    #[arg(long)]
+    pub coders: Vec<String>,
+    /// Settle every conflict with this project's version (mine) or the copy's (theirs); without
+    /// it conflicts are listed and left as they are.
+    #[arg(long, value_enum)]
+    pub prefer: Option<PreferArg>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: SummaryFormat,
+    /// Take back the latest merge, all of it (refused if anything it changed has changed since).
+    #[arg(long, conflicts_with_all = ["other", "dry_run", "coders", "prefer"])]
+    pub undo: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PreferArg {
+    Mine,
+    Theirs,
+}
+
+#[derive(Args, Debug)]
+pub struct UndoArgs {
+    /// Whose action: the coder's name.
+    #[arg(long, env = "LACRIMA_CODER")]
+    pub coder: String,
 }

@@ -9,6 +9,7 @@ mod autocode;
 mod consensus;
 mod dataset;
 mod demo;
+mod merge;
 mod plot;
 mod review;
 mod table;
@@ -74,7 +75,41 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::Consensus(a) => consensus::consensus(project, a),
         Command::Review(a) => review::review(project, a),
         Command::Autocode(a) => autocode::autocode(project, a),
+        Command::Merge(a) => merge::merge(project, a),
+        Command::Undo(a) => replay(project, &a.coder, false),
+        Command::Redo(a) => replay(project, &a.coder, true),
         Command::Code { coder } => code(project, coder.as_deref()),
+    }
+}
+
+/// `lacrima undo|redo --coder NAME`: the coding screen's `u` and Ctrl-r, for a coder who is
+/// not at the screen (or a script).
+fn replay(project: &Path, coder: &str, redo: bool) -> Result<()> {
+    let mut store = Store::open(project)?;
+    let names = store.coder_names()?;
+    if !names.iter().any(|(n, _)| n == coder) {
+        let list: Vec<&str> = names.iter().map(|(n, _)| n.as_str()).collect();
+        return Err(Error::input(format!(
+            "no coder called {coder:?}; the coders are: {}",
+            if list.is_empty() {
+                "(none yet)".to_string()
+            } else {
+                list.join(", ")
+            }
+        )));
+    }
+    let id = store.coder_id(coder)?;
+    let (done, verb) = if redo {
+        (store.redo(id)?, "redone")
+    } else {
+        (store.undo(id)?, "undone")
+    };
+    match done {
+        Some(r) => stdout_line(&format!("{coder}: {verb}: {}\n", r.summary)),
+        None => stdout_line(&format!(
+            "{coder}: nothing to {}\n",
+            if redo { "redo" } else { "undo" }
+        )),
     }
 }
 

@@ -308,8 +308,11 @@ impl Store {
             None,
             "import_codings",
             None,
+            // The stamp tells a later merge which codings and review marks this import added;
+            // memos changed on codings already there carry none, so their count is kept too.
             Some(&serde_json::json!({
-                "file": file, "codings_added": out.codings_added, "reviews_added": out.reviews_added
+                "file": file, "codings_added": out.codings_added, "reviews_added": out.reviews_added,
+                "memos_updated": out.memos_updated, "stamp": now
             })),
         )?;
         tx.commit()?;

@@ -33,7 +33,8 @@
 //! the same copy never meets their own earlier work as a conflict.
 
 use super::Store;
-use super::session::{Table, read_row, write_row};
+use super::events::{EventText, Replayed};
+use super::rows::{Table, read_row, write_row};
 use crate::error::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
@@ -299,31 +300,27 @@ fn fnv(parts: &[&str]) -> String {
 /// The fingerprint of a side's event: same when the event is the same in another copy.
 fn fingerprint(c: &Connection, side: Side, id: i64) -> Result<Option<String>> {
     let s = side.schema();
-    let row: Option<(
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    )> = c
-        .query_row(
-            &format!(
-                "SELECT e.at, e.action, d.name, e.before, e.after FROM {s}.events e
+    Ok(c.query_row(
+        &format!(
+            "SELECT e.at, e.action, d.name, e.before, e.after FROM {s}.events e
                  LEFT JOIN {s}.coders d ON d.id = e.coder_id WHERE e.id = ?1"
-            ),
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-        )
-        .optional()?;
-    Ok(row.map(|(at, action, coder, before, after)| {
-        fnv(&[
-            &at,
-            &action,
-            coder.as_deref().unwrap_or("\u{0}"),
-            before.as_deref().unwrap_or("\u{0}"),
-            after.as_deref().unwrap_or("\u{0}"),
-        ])
-    }))
+        ),
+        [id],
+        |r| {
+            let text = |i: usize| -> rusqlite::Result<String> {
+                Ok(r.get::<_, Option<String>>(i)?
+                    .unwrap_or_else(|| "\u{0}".into()))
+            };
+            Ok(fnv(&[
+                &text(0)?,
+                &text(1)?,
+                &text(2)?,
+                &text(3)?,
+                &text(4)?,
+            ]))
+        },
+    )
+    .optional()?)
 }
 
 /// `file:` URI of a path for a read-only ATTACH (characters other than unreserved ones
@@ -424,6 +421,45 @@ impl Store {
             tx.commit()?;
         }
         Ok(report)
+    }
+}
+
+impl Store {
+    /// Takes back the latest merge as a whole (every row it changed, and the coders it added
+    /// that nothing refers to any more). Refused, changing nothing, when a row it wrote has
+    /// changed since; None when no merge is in effect. To do it again, merge again.
+    pub fn undo_merge(&mut self) -> Result<Option<Replayed>> {
+        let pick = |c: &Connection| -> Result<Option<EventText>> {
+            Ok(c.query_row(
+                "SELECT id, before, after FROM events WHERE action = 'merge' AND undone_by IS NULL
+                 ORDER BY id DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?)
+        };
+        let also = |c: &Connection, after: &Json| -> Result<()> {
+            let created = after
+                .pointer("/merge/coders_created")
+                .and_then(Json::as_array)
+                .cloned()
+                .unwrap_or_default();
+            for name in created.iter().filter_map(Json::as_str) {
+                c.execute(
+                    "DELETE FROM coders WHERE name = ?1
+                     AND NOT EXISTS (SELECT 1 FROM codings WHERE coder_id = coders.id)
+                     AND NOT EXISTS (SELECT 1 FROM reviews WHERE coder_id = coders.id)
+                     AND NOT EXISTS (SELECT 1 FROM memos WHERE coder_id = coders.id)
+                     AND NOT EXISTS (SELECT 1 FROM consensus_decisions
+                                     WHERE consensus_id = coders.id)
+                     AND NOT EXISTS (SELECT 1 FROM assignments WHERE coder_id = coders.id)
+                     AND NOT EXISTS (SELECT 1 FROM events WHERE coder_id = coders.id)",
+                    [name],
+                )?;
+            }
+            Ok(())
+        };
+        self.replay(None, "undo", &pick, &also)
     }
 }
 
@@ -786,12 +822,12 @@ impl Merge<'_> {
                 let r = &valid[i];
                 since_merge = Some(match r.held_by {
                     Side::Mine => format!(
-                        "this project merged it at event {} (when it had {} events)",
+                        "this project merged it at event {}, when it had {} events",
                         r.event, r.point
                     ),
                     Side::Theirs => format!(
-                        "it merged this project at its event {} (when this project had {} \
-                         events)",
+                        "it merged this project at its event {}, when this project had {} \
+                         events",
                         r.event, r.point
                     ),
                 });
@@ -1092,29 +1128,10 @@ impl Merge<'_> {
         self.conflicts.push(k);
     }
 
-    fn code_conflict(
-        &mut self,
-        kind: &'static str,
-        guid: &str,
-        code: &str,
-        field: Option<&str>,
-        here: String,
-        theirs: String,
-        note: Option<String>,
-    ) {
+    /// Records a conflict on a code, left open (its GUID goes into the merge's record).
+    fn code_conflict(&mut self, guid: &str, k: MergeConflict) {
         self.code_conflicts_left.insert(guid.to_string());
-        self.conflict(MergeConflict {
-            kind,
-            respondent: None,
-            question: None,
-            coder: None,
-            code: Some(code.to_string()),
-            field: field.map(str::to_string),
-            here,
-            theirs,
-            settled: None,
-            note,
-        });
+        self.conflict(k);
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1192,13 +1209,15 @@ impl Merge<'_> {
                                 .collect();
                             if !changed.is_empty() {
                                 self.code_conflict(
-                                    "code_deleted",
                                     guid,
-                                    &t.name(),
-                                    None,
-                                    "deleted".into(),
-                                    format!("changed: {}", changed.join(", ")),
-                                    Some("deleted here, changed in the copy".into()),
+                                    code_k(
+                                        "code_deleted",
+                                        &t.name(),
+                                        None,
+                                        "deleted".into(),
+                                        format!("changed: {}", changed.join(", ")),
+                                        Some("deleted here, changed in the copy".into()),
+                                    ),
                                 );
                             }
                         }
@@ -1212,13 +1231,15 @@ impl Merge<'_> {
                                 .filter(|f| m.get(f) != b.get(f))
                                 .collect();
                             self.code_conflict(
-                                "code_deleted",
                                 guid,
-                                &m.name(),
-                                None,
-                                format!("changed: {}", changed.join(", ")),
-                                "deleted".into(),
-                                Some("changed here, deleted in the copy: kept".into()),
+                                code_k(
+                                    "code_deleted",
+                                    &m.name(),
+                                    None,
+                                    format!("changed: {}", changed.join(", ")),
+                                    "deleted".into(),
+                                    Some("changed here, deleted in the copy: kept".into()),
+                                ),
                             );
                         } else {
                             self.deletions.push(guid.clone());
@@ -1367,13 +1388,15 @@ impl Merge<'_> {
                     // A new code whose name another code has here: not added.
                     fin.remove(&g);
                     self.code_conflict(
-                        "code_name",
                         &g,
-                        &code.name(),
-                        Some("name"),
-                        why.clone(),
-                        format!("a new code {:?}", code.name()),
-                        Some("a different code of the same name: not added; rename one".into()),
+                        code_k(
+                            "code_name",
+                            &code.name(),
+                            Some("name"),
+                            why.clone(),
+                            format!("a new code {:?}", code.name()),
+                            Some("a different code of the same name: not added; rename one".into()),
+                        ),
                     );
                 } else {
                     // Added without the shortcut or the parent it cannot have here.
@@ -1383,13 +1406,15 @@ impl Merge<'_> {
                         .fields
                         .insert(f, Json::Null);
                     self.code_conflict(
-                        "code_name",
                         &g,
-                        &code.name(),
-                        Some(f),
-                        "(none)".into(),
-                        shown(&v),
-                        Some(format!("added without it: {why}")),
+                        code_k(
+                            "code_name",
+                            &code.name(),
+                            Some(f),
+                            "(none)".into(),
+                            shown(&v),
+                            Some(format!("added without it: {why}")),
+                        ),
                     );
                 }
             } else {
@@ -1403,17 +1428,19 @@ impl Merge<'_> {
                     t.retain(|x| *x != f);
                 }
                 self.code_conflict(
-                    if f == "parent" {
-                        "code_field"
-                    } else {
-                        "code_name"
-                    },
                     &g,
-                    &code.name(),
-                    Some(f),
-                    shown(&kept),
-                    shown(&theirs_v),
-                    Some(format!("not taken: {why}")),
+                    code_k(
+                        if f == "parent" {
+                            "code_field"
+                        } else {
+                            "code_name"
+                        },
+                        &code.name(),
+                        Some(f),
+                        shown(&kept),
+                        shown(&theirs_v),
+                        Some(format!("not taken: {why}")),
+                    ),
                 );
             }
         }
@@ -1468,14 +1495,16 @@ impl Merge<'_> {
                 let g = pending.remove(0);
                 let code = &fin[&g];
                 self.code_conflict(
-                    "code_name",
                     &g,
-                    &code.name(),
-                    Some("name"),
-                    mine.get(&g)
-                        .map_or("(none)".into(), |m| shown(m.get("name"))),
-                    shown(code.get("name")),
-                    Some("codes that swap names or shortcuts: rename them in two steps".into()),
+                    code_k(
+                        "code_name",
+                        &code.name(),
+                        Some("name"),
+                        mine.get(&g)
+                            .map_or("(none)".into(), |m| shown(m.get("name"))),
+                        shown(code.get("name")),
+                        Some("codes that swap names or shortcuts: rename them in two steps".into()),
+                    ),
                 );
                 continue;
             };
@@ -1528,6 +1557,29 @@ impl Merge<'_> {
             ids.insert(g, id);
         }
         Ok(())
+    }
+}
+
+/// A conflict on a code, left open.
+fn code_k(
+    kind: &'static str,
+    code: &str,
+    field: Option<&str>,
+    here: String,
+    theirs: String,
+    note: Option<String>,
+) -> MergeConflict {
+    MergeConflict {
+        kind,
+        respondent: None,
+        question: None,
+        coder: None,
+        code: Some(code.to_string()),
+        field: field.map(str::to_string),
+        here,
+        theirs,
+        settled: None,
+        note,
     }
 }
 
@@ -2165,13 +2217,15 @@ impl Merge<'_> {
                     }
                 }
                 self.code_conflict(
-                    "code_deleted",
                     &guid,
-                    &name,
-                    None,
-                    format!("in use: {}", uses.join(", ")),
-                    "deleted".into(),
-                    Some("deleted in the copy but still used here: kept".into()),
+                    code_k(
+                        "code_deleted",
+                        &name,
+                        None,
+                        format!("in use: {}", uses.join(", ")),
+                        "deleted".into(),
+                        Some("deleted in the copy but still used here: kept".into()),
+                    ),
                 );
                 continue;
             }
@@ -2187,7 +2241,10 @@ impl Merge<'_> {
 
 /// A unit's version in short: its codes (with segments), "reviewed, no code" or "not coded",
 /// and its memo.
-fn describe(rows: &[(i64, String, Option<i64>, Option<i64>, String)]) -> String {
+/// A unit's row as a conflict shows it: kind, code name, start, end, memo or text.
+type ShownRow = (i64, String, Option<i64>, Option<i64>, String);
+
+fn describe(rows: &[ShownRow]) -> String {
     let mut codes = Vec::new();
     let mut reviewed = false;
     let mut memo = None;
