@@ -14,7 +14,7 @@ pub fn merge(project: &Path, a: &MergeArgs) -> Result<()> {
     let mut store = Store::open(project)?;
     if a.undo {
         return match store.undo_merge()? {
-            Some(r) => stdout_line(&format!("Undone: {}\n", r.summary)),
+            Some(summary) => stdout_line(&format!("Undone: {summary}\n")),
             None => Err(Error::input(format!(
                 "there is no merge to take back in {}",
                 project.display()

@@ -151,7 +151,7 @@ fn event_rows(side: &Json) -> Result<Vec<(Table, Json, Option<Json>)>> {
         .collect()
 }
 
-pub(super) type EventText = (i64, String, String);
+type EventText = (i64, String, String);
 
 fn undo_candidate(conn: &Connection, coder_id: i64) -> Result<Option<EventText>> {
     let sql = format!(
@@ -223,28 +223,18 @@ impl Store {
     /// Takes back this coder's latest action that is not undone yet (also one from an earlier
     /// session). None when there is nothing to undo.
     pub fn undo(&mut self, coder_id: i64) -> Result<Option<Replayed>> {
-        let pick = |c: &Connection| undo_candidate(c, coder_id);
-        self.replay(Some(coder_id), "undo", &pick, &|_, _| Ok(()))
+        self.replay(coder_id, "undo")
     }
 
     /// Does again what this coder's latest undo took back, unless they did something new since.
     pub fn redo(&mut self, coder_id: i64) -> Result<Option<Replayed>> {
-        let pick = |c: &Connection| redo_candidate(c, coder_id);
-        self.replay(Some(coder_id), "redo", &pick, &|_, _| Ok(()))
+        self.replay(coder_id, "redo")
     }
 
     /// Undo applies an event's rows backwards; redo applies the latest undo backwards. Either is
     /// refused, changing nothing, when a row is no longer as the event left it (another coder
-    /// changed it in between): taking it back would lose their work. `pick` finds the event to
-    /// replay and `also` finishes the replay in the same transaction (given the event's `after`);
-    /// the replay is logged under `logged_as` (None: a project-level action such as a merge).
-    pub(super) fn replay(
-        &mut self,
-        logged_as: Option<i64>,
-        action: &'static str,
-        pick: &dyn Fn(&Connection) -> Result<Option<EventText>>,
-        also: &dyn Fn(&Connection, &Json) -> Result<()>,
-    ) -> Result<Option<Replayed>> {
+    /// changed it in between): taking it back would lose their work.
+    fn replay(&mut self, coder_id: i64, action: &'static str) -> Result<Option<Replayed>> {
         self.still_in_place()?;
         let mut attempt = 0;
         loop {
@@ -252,7 +242,12 @@ impl Store {
                 let tx = self
                     .conn
                     .transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let Some((id, before, after)) = pick(&tx)? else {
+                let found = if action == "undo" {
+                    undo_candidate(&tx, coder_id)?
+                } else {
+                    redo_candidate(&tx, coder_id)?
+                };
+                let Some((id, before, after)) = found else {
                     return Ok(None);
                 };
                 let parse = |s: &str| {
@@ -296,13 +291,17 @@ impl Store {
                         })).collect::<Vec<_>>()
                     })
                 };
-                let new_id =
-                    super::log_event(&tx, logged_as, action, Some(&side(&from)), Some(&side(&to)))?;
+                let new_id = super::log_event(
+                    &tx,
+                    Some(coder_id),
+                    action,
+                    Some(&side(&from)),
+                    Some(&side(&to)),
+                )?;
                 tx.execute(
                     "UPDATE events SET undone_by = ?1 WHERE id = ?2",
                     params![new_id, id],
                 )?;
-                also(&tx, &after)?;
                 tx.commit()?;
                 Ok(Some(Replayed {
                     summary,

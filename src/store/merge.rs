@@ -33,7 +33,6 @@
 //! the same copy never meets their own earlier work as a conflict.
 
 use super::Store;
-use super::events::{EventText, Replayed};
 use super::rows::{Table, read_row, write_row};
 use crate::error::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -237,7 +236,8 @@ const TEMP_TABLES: &str = "
     DROP TABLE IF EXISTS temp.m_bcode; DROP TABLE IF EXISTS temp.m_unit;
     DROP TABLE IF EXISTS temp.m_ur; DROP TABLE IF EXISTS temp.m_take;
     DROP TABLE IF EXISTS temp.m_ev; DROP TABLE IF EXISTS temp.m_mine;
-    DROP TABLE IF EXISTS temp.m_theirs;";
+    DROP TABLE IF EXISTS temp.m_theirs; DROP TABLE IF EXISTS temp.m_code;
+    DROP TABLE IF EXISTS temp.m_dig;";
 
 const CREATE_TEMP: &str = "
     -- The copy's answers that this project has too: their ids here, and whether the texts agree.
@@ -424,42 +424,243 @@ impl Store {
     }
 }
 
+/// The rows an event records, one per line: its place in the event, the key's columns and the
+/// row before and after (NULL: absent). Filled from the event's JSON by SQLite.
+const EVENT_ROWS: &str = "
+    DROP TABLE IF EXISTS temp.m_undo;
+    CREATE TEMP TABLE m_undo (seq INTEGER PRIMARY KEY, tbl TEXT NOT NULL, r INTEGER,
+                              c INTEGER, k INTEGER, s INTEGER, e INTEGER, key TEXT NOT NULL,
+                              before TEXT, after TEXT);";
+
+/// One side of an event (`before` or `after`) as JSON text: `head`, the rows of `table` in the
+/// order given, then `tail`. Built row by row into one string, since a merge can hold a few
+/// hundred thousand rows and parsing or concatenating them in SQL would hold several copies.
+fn event_side(
+    c: &Connection,
+    table: &str,
+    col: &str,
+    order: &str,
+    head: &str,
+    tail: &str,
+) -> Result<String> {
+    let mut st = c.prepare(&format!(
+        "SELECT json_object('table', tbl, 'key', json(key), 'row', json({col}))
+         FROM {table} ORDER BY seq {order}"
+    ))?;
+    let mut rows = st.query([])?;
+    let mut out = String::from(head);
+    out.push_str("\"rows\":[");
+    let mut first = true;
+    while let Some(r) = rows.next()? {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        out.push_str(r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?);
+    }
+    out.push(']');
+    out.push_str(tail);
+    out.push('}');
+    Ok(out)
+}
+
 impl Store {
-    /// Takes back the latest merge as a whole (every row it changed, and the coders it added
-    /// that nothing refers to any more). Refused, changing nothing, when a row it wrote has
-    /// changed since; None when no merge is in effect. To do it again, merge again.
-    pub fn undo_merge(&mut self) -> Result<Option<Replayed>> {
-        let pick = |c: &Connection| -> Result<Option<EventText>> {
-            Ok(c.query_row(
-                "SELECT id, before, after FROM events WHERE action = 'merge' AND undone_by IS NULL
-                 ORDER BY id DESC LIMIT 1",
+    /// Takes back the latest merge as a whole: every row it changed, and the coders it added
+    /// that nothing refers to any more. Refused, changing nothing, when a row it wrote has
+    /// changed since (as the coding screen's undo is). Returns the merge's summary, or None when
+    /// no merge is in effect. To do it again, merge again.
+    ///
+    /// The merge's event is in the form the undo machinery replays, but a merge can hold a few
+    /// hundred thousand rows, so it is taken back set by set in SQL (in seconds and a few MB)
+    /// rather than row by row through parsed JSON; the `undo` event it logs has the same form.
+    pub fn undo_merge(&mut self) -> Result<Option<String>> {
+        self.still_in_place()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found: Option<(i64, String)> = tx
+            .query_row(
+                "SELECT id, after->>'$.summary' FROM events
+                 WHERE action = 'merge' AND undone_by IS NULL ORDER BY id DESC LIMIT 1",
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
-            .optional()?)
+            .optional()?;
+        let Some((id, summary)) = found else {
+            return Ok(None);
         };
-        let also = |c: &Connection, after: &Json| -> Result<()> {
-            let created = after
-                .pointer("/merge/coders_created")
-                .and_then(Json::as_array)
-                .cloned()
-                .unwrap_or_default();
-            for name in created.iter().filter_map(Json::as_str) {
-                c.execute(
-                    "DELETE FROM coders WHERE name = ?1
-                     AND NOT EXISTS (SELECT 1 FROM codings WHERE coder_id = coders.id)
-                     AND NOT EXISTS (SELECT 1 FROM reviews WHERE coder_id = coders.id)
-                     AND NOT EXISTS (SELECT 1 FROM memos WHERE coder_id = coders.id)
-                     AND NOT EXISTS (SELECT 1 FROM consensus_decisions
-                                     WHERE consensus_id = coders.id)
-                     AND NOT EXISTS (SELECT 1 FROM assignments WHERE coder_id = coders.id)
-                     AND NOT EXISTS (SELECT 1 FROM events WHERE coder_id = coders.id)",
-                    [name],
+        tx.execute_batch(EVENT_ROWS)?;
+        tx.execute(
+            "INSERT INTO temp.m_undo (seq, tbl, r, c, k, s, e, key, after)
+             SELECT j.key, j.value->>'$.table', j.value->>'$.key.response_id',
+                    coalesce(j.value->>'$.key.coder_id', j.value->>'$.key.consensus_id'),
+                    coalesce(j.value->>'$.key.code_id', j.value->>'$.key.id'),
+                    j.value->>'$.key.start', j.value->>'$.key.end', j.value->'$.key',
+                    nullif(j.value->'$.row', 'null')
+             FROM events ev, json_each(ev.after, '$.rows') j WHERE ev.id = ?1",
+            [id],
+        )?;
+        tx.execute(
+            "UPDATE temp.m_undo SET before = nullif(b.value->'$.row', 'null')
+             FROM (SELECT j.key, j.value FROM events ev, json_each(ev.before, '$.rows') j
+                   WHERE ev.id = ?1) b
+             WHERE b.key = m_undo.seq",
+            [id],
+        )?;
+        // Still as the merge left it? Codes are few and read as the event has them; the other
+        // tables are compared set by set.
+        let changed_since = || {
+            Error::input(format!(
+                "cannot undo \"{summary}\": it was changed since (by a coder or another \
+                 merge); nothing was changed"
+            ))
+        };
+        let codes: Vec<(i64, i64, Option<String>, Option<String>)> = {
+            let mut st = tx.prepare(
+                "SELECT seq, k, before, after FROM temp.m_undo WHERE tbl = 'codes' ORDER BY seq",
+            )?;
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        let parse = |t: &Option<String>| -> Result<Option<Json>> {
+            t.as_deref()
+                .map(|t| {
+                    serde_json::from_str(t).map_err(|_| {
+                        Error::input("the event log holds a merge this version cannot read")
+                    })
+                })
+                .transpose()
+        };
+        for (_, code, _, after) in &codes {
+            if read_row(&tx, Table::Codes, &json!({ "id": code }))? != parse(after)? {
+                return Err(changed_since());
+            }
+        }
+        let differs: i64 = one(
+            &tx,
+            "SELECT count(*) FROM temp.m_undo v WHERE CASE v.tbl
+               WHEN 'codings' THEN (SELECT count(*) FROM codings k
+                   WHERE k.response_id = v.r AND k.coder_id = v.c AND k.code_id = v.k
+                   AND ifnull(k.start, -1) = ifnull(v.s, -1) AND ifnull(k.\"end\", -1) = ifnull(v.e, -1)
+                   AND v.after IS NOT NULL AND k.memo = v.after->>'$.memo'
+                   AND k.created_at = v.after->>'$.created_at')
+                 <> (v.after IS NOT NULL) OR (v.after IS NULL AND EXISTS (SELECT 1 FROM codings k
+                   WHERE k.response_id = v.r AND k.coder_id = v.c AND k.code_id = v.k
+                   AND ifnull(k.start, -1) = ifnull(v.s, -1) AND ifnull(k.\"end\", -1) = ifnull(v.e, -1)))
+               WHEN 'reviews' THEN (SELECT reviewed_at FROM reviews x
+                   WHERE x.response_id = v.r AND x.coder_id = v.c) IS NOT (v.after->>'$.reviewed_at')
+               WHEN 'memos' THEN (SELECT json_array(text, updated_at) FROM memos m
+                   WHERE m.coder_id = v.c AND ifnull(m.response_id, -1) = ifnull(v.r, -1)
+                   AND ifnull(m.code_id, -1) = ifnull(v.k, -1))
+                 IS NOT CASE WHEN v.after IS NOT NULL THEN
+                   json_array(v.after->>'$.text', v.after->>'$.updated_at') END
+               WHEN 'consensus_decisions' THEN (SELECT json_array(decision, adopted_from,
+                       from_coders, decided_by, decided_at, event_id)
+                   FROM consensus_decisions d
+                   WHERE d.consensus_id = v.c AND d.response_id = v.r AND d.code_id = v.k)
+                 IS NOT CASE WHEN v.after IS NOT NULL THEN json_array(v.after->>'$.decision',
+                   v.after->>'$.adopted_from', v.after->>'$.from_coders',
+                   v.after->>'$.decided_by', v.after->>'$.decided_at', v.after->>'$.event_id') END
+               ELSE 0 END",
+            [],
+        )?;
+        if differs > 0 {
+            return Err(changed_since());
+        }
+        // Back, in the reverse of the order written: codes the merge deleted come back first
+        // (the codings restored below may use them), codes it added or changed go last.
+        for (_, code, before, after) in codes.iter().rev() {
+            if after.is_none() {
+                write_row(
+                    &tx,
+                    Table::Codes,
+                    &json!({ "id": code }),
+                    parse(before)?.as_ref(),
                 )?;
             }
-            Ok(())
+        }
+        tx.execute_batch(
+            "DELETE FROM codings WHERE id IN (
+                 SELECT k.id FROM temp.m_undo v JOIN codings k
+                 ON k.response_id = v.r AND k.coder_id = v.c AND k.code_id = v.k
+                 AND ifnull(k.start, -1) = ifnull(v.s, -1) AND ifnull(k.\"end\", -1) = ifnull(v.e, -1)
+                 WHERE v.tbl = 'codings');
+             INSERT INTO codings (response_id, code_id, coder_id, start, \"end\", memo, created_at)
+             SELECT r, k, c, s, e, before->>'$.memo', before->>'$.created_at' FROM temp.m_undo
+             WHERE tbl = 'codings' AND before IS NOT NULL ORDER BY seq;
+             DELETE FROM reviews WHERE (response_id, coder_id) IN (
+                 SELECT r, c FROM temp.m_undo WHERE tbl = 'reviews');
+             INSERT INTO reviews (response_id, coder_id, reviewed_at)
+             SELECT r, c, before->>'$.reviewed_at' FROM temp.m_undo
+             WHERE tbl = 'reviews' AND before IS NOT NULL;
+             DELETE FROM memos WHERE (coder_id, ifnull(response_id, -1), ifnull(code_id, -1)) IN (
+                 SELECT c, ifnull(r, -1), ifnull(k, -1) FROM temp.m_undo WHERE tbl = 'memos');
+             INSERT INTO memos (coder_id, response_id, code_id, text, updated_at)
+             SELECT c, r, k, before->>'$.text', before->>'$.updated_at' FROM temp.m_undo
+             WHERE tbl = 'memos' AND before IS NOT NULL ORDER BY seq;
+             DELETE FROM consensus_decisions WHERE (consensus_id, response_id, code_id) IN (
+                 SELECT c, r, k FROM temp.m_undo WHERE tbl = 'consensus_decisions');
+             INSERT INTO consensus_decisions (consensus_id, response_id, code_id, decision,
+                 adopted_from, from_coders, decided_by, decided_at, event_id)
+             SELECT c, r, k, before->>'$.decision', before->>'$.adopted_from',
+                    before->>'$.from_coders', before->>'$.decided_by', before->>'$.decided_at',
+                    before->>'$.event_id'
+             FROM temp.m_undo WHERE tbl = 'consensus_decisions' AND before IS NOT NULL;",
+        )?;
+        for (_, code, before, after) in codes.iter().rev() {
+            if after.is_some() {
+                write_row(
+                    &tx,
+                    Table::Codes,
+                    &json!({ "id": code }),
+                    parse(before)?.as_ref(),
+                )?;
+            }
+        }
+        // The undo is an event too, in the form `replay` writes: the rows in reverse order,
+        // from the state the merge left to the state before it.
+        let head = format!(
+            "{{\"summary\":{},\"response_id\":null,\"code_id\":null,\"replays\":{id},",
+            Json::from(summary.as_str())
+        );
+        let side = |col: &str| event_side(&tx, "temp.m_undo", col, "DESC", &head, "");
+        tx.execute(
+            "INSERT INTO events (at, coder_id, action, before) VALUES (?1, NULL, 'undo', ?2)",
+            params![crate::timefmt::now(), side("after")?],
+        )?;
+        let undo_id = tx.last_insert_rowid();
+        tx.execute(
+            "UPDATE events SET after = ?2 WHERE id = ?1",
+            params![undo_id, side("before")?],
+        )?;
+        tx.execute(
+            "UPDATE events SET undone_by = ?1 WHERE id = ?2",
+            params![undo_id, id],
+        )?;
+        // Coders the merge added, if nothing refers to them any more.
+        let created: Vec<String> = {
+            let mut st = tx.prepare(
+                "SELECT j.value FROM events ev,
+                     json_each(ev.after, '$.merge.coders_created') j WHERE ev.id = ?1",
+            )?;
+            st.query_map([id], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?
         };
-        self.replay(None, "undo", &pick, &also)
+        for name in created {
+            tx.execute(
+                "DELETE FROM coders WHERE name = ?1
+                 AND NOT EXISTS (SELECT 1 FROM codings WHERE coder_id = coders.id)
+                 AND NOT EXISTS (SELECT 1 FROM reviews WHERE coder_id = coders.id)
+                 AND NOT EXISTS (SELECT 1 FROM memos WHERE coder_id = coders.id)
+                 AND NOT EXISTS (SELECT 1 FROM consensus_decisions WHERE consensus_id = coders.id)
+                 AND NOT EXISTS (SELECT 1 FROM assignments WHERE coder_id = coders.id)
+                 AND NOT EXISTS (SELECT 1 FROM events WHERE coder_id = coders.id)",
+                [name],
+            )?;
+        }
+        tx.execute_batch("DROP TABLE temp.m_undo")?;
+        tx.commit()?;
+        Ok(Some(summary))
     }
 }
 
@@ -1709,36 +1910,44 @@ fn touched_rows(ver: i64, side: Side, b: i64) -> Vec<String> {
     ]
 }
 
-/// One side's rows of every unit, with codes as GUIDs and coders by name, for finding the
-/// units that differ (`side` picks the schema; answers are named by their id here).
+/// One side's rows of every unit, for finding the units that differ: answers by their id here,
+/// coders and codes by numbers both sides share (`m_coder`'s rowid, `m_code.n`), so that the
+/// comparison sorts integers rather than names and GUIDs.
 fn all_rows(side: Side) -> String {
     let s = side.schema();
-    let (rj, r) = match side {
-        Side::Theirs => ("JOIN temp.m_rmap rm ON rm.t_id = t.response_id", "rm.m_id"),
+    let (rj, r, cid, kid) = match side {
+        Side::Theirs => (
+            "JOIN temp.m_rmap rm ON rm.t_id = t.response_id",
+            "rm.m_id",
+            "t_id",
+            "t_id",
+        ),
         Side::Mine => (
             "JOIN temp.m_rmap rm ON rm.m_id = t.response_id",
             "t.response_id",
+            "m_id",
+            "m_id",
         ),
     };
-    let coder = format!(
-        "JOIN {s}.coders d ON d.id = t.coder_id JOIN temp.m_coder sc ON sc.name = d.name AND sc.sel"
-    );
+    let coder = |col: &str| format!("JOIN temp.m_coder sc ON sc.{cid} = t.{col} AND sc.sel");
+    let code = format!("JOIN temp.m_code kc ON kc.{kid} = t.code_id");
     format!(
-        "SELECT {r} AS r, d.name AS coder, 1 AS kind, kc.guid AS g, t.start AS s, t.\"end\" AS e,
+        "SELECT {r} AS r, sc.rowid AS cn, 1 AS kind, kc.n AS g, t.start AS s, t.\"end\" AS e,
                 t.memo AS v
-         FROM {s}.codings t {rj} {coder} JOIN {s}.codes kc ON kc.id = t.code_id
+         FROM {s}.codings t {rj} {} {code}
          UNION ALL
-         SELECT {r}, d.name, 2, '', NULL, NULL, '' FROM {s}.reviews t {rj} {coder}
+         SELECT {r}, sc.rowid, 2, 0, NULL, NULL, '' FROM {s}.reviews t {rj} {}
          UNION ALL
-         SELECT {r}, d.name, 3, '', NULL, NULL, t.text FROM {s}.memos t {rj} {coder}
+         SELECT {r}, sc.rowid, 3, 0, NULL, NULL, t.text FROM {s}.memos t {rj} {}
          WHERE t.response_id IS NOT NULL
          UNION ALL
-         SELECT {r}, d.name, 4, kc.guid, NULL, NULL,
+         SELECT {r}, sc.rowid, 4, kc.n, NULL, NULL,
                 json_array(t.decision, t.adopted_from, t.from_coders, t.decided_by)
-         FROM {s}.consensus_decisions t {rj}
-         JOIN {s}.coders d ON d.id = t.consensus_id
-         JOIN temp.m_coder sc ON sc.name = d.name AND sc.sel
-         JOIN {s}.codes kc ON kc.id = t.code_id"
+         FROM {s}.consensus_decisions t {rj} {} {code}",
+        coder("coder_id"),
+        coder("coder_id"),
+        coder("coder_id"),
+        coder("consensus_id"),
     )
 }
 
@@ -1748,10 +1957,18 @@ impl Merge<'_> {
     fn find_units(&self) -> Result<()> {
         let c = self.c;
         c.execute_batch(&format!(
-            "INSERT OR IGNORE INTO temp.m_unit (r, coder)
-             SELECT DISTINCT r, coder FROM (
-                 SELECT r, coder FROM ({} UNION ALL {})
-                 GROUP BY r, coder, kind, g, s, e, v HAVING count(*) = 1);
+            "CREATE INDEX temp.m_coder_m ON m_coder (m_id);
+             CREATE INDEX temp.m_coder_t ON m_coder (t_id);
+             CREATE TEMP TABLE m_code (n INTEGER PRIMARY KEY, guid TEXT NOT NULL UNIQUE,
+                                       m_id INTEGER UNIQUE, t_id INTEGER UNIQUE);
+             INSERT INTO temp.m_code (guid, m_id) SELECT guid, id FROM main.codes;
+             INSERT INTO temp.m_code (guid, t_id) SELECT guid, id FROM other.codes WHERE true
+             ON CONFLICT (guid) DO UPDATE SET t_id = excluded.t_id;
+             INSERT OR IGNORE INTO temp.m_unit (r, coder)
+             SELECT DISTINCT x.r, sc.name FROM (
+                 SELECT r, cn FROM ({} UNION ALL {})
+                 GROUP BY r, cn, kind, g, s, e, v HAVING count(*) = 1) x
+             JOIN temp.m_coder sc ON sc.rowid = x.cn;
              UPDATE temp.m_unit SET
                  base = (SELECT base FROM temp.m_coder WHERE name = m_unit.coder),
                  same = (SELECT same FROM temp.m_rmap WHERE m_id = m_unit.r);",
@@ -1787,20 +2004,24 @@ impl Merge<'_> {
     /// in neither), keep this one; in both, a conflict (settled by `--prefer` when given).
     fn decide_units(&mut self) -> Result<()> {
         let c = self.c;
-        let digest = |ver: &str| {
-            format!(
-                "ifnull((SELECT group_concat(json_array(kind, g, s, e, v), ','
-                                             ORDER BY kind, g, s, e, v)
-                         FROM temp.m_ur x
-                         WHERE x.ver = {ver} AND x.r = m_unit.r AND x.coder = m_unit.coder), '')"
-            )
-        };
-        c.execute_batch(&format!(
-            "UPDATE temp.m_unit SET dm = {}, dt = {}, db = {}",
-            digest("0"),
-            digest("1"),
-            digest("2 + m_unit.base")
-        ))?;
+        // Each version of a unit as one string: its rows in a fixed order, each field
+        // separated and the free text length-prefixed, so that equal strings mean equal rows.
+        c.execute_batch(
+            "CREATE TEMP TABLE m_dig AS
+             SELECT ver, r, coder,
+                    group_concat(kind || '|' || g || '|' || ifnull(s, '') || '|' || ifnull(e, '')
+                                 || '|' || length(v) || ':' || v, char(30)
+                                 ORDER BY kind, g, s, e, v) AS d
+             FROM temp.m_ur GROUP BY ver, r, coder;
+             CREATE INDEX temp.m_dig_k ON m_dig (r, coder, ver);
+             UPDATE temp.m_unit SET
+                 dm = ifnull((SELECT d FROM temp.m_dig x
+                              WHERE x.r = m_unit.r AND x.coder = m_unit.coder AND x.ver = 0), ''),
+                 dt = ifnull((SELECT d FROM temp.m_dig x
+                              WHERE x.r = m_unit.r AND x.coder = m_unit.coder AND x.ver = 1), ''),
+                 db = ifnull((SELECT d FROM temp.m_dig x WHERE x.r = m_unit.r
+                              AND x.coder = m_unit.coder AND x.ver = 2 + m_unit.base), '');",
+        )?;
         for b in 0..self.bases.len() {
             let (opaque_t, opaque_m) = self.opaque(b, true);
             c.execute(
@@ -2488,23 +2709,26 @@ impl Merge<'_> {
             self.codes_changed.len(),
             self.codes_deleted.len()
         );
-        let side = |col: &str, extra: &str| {
-            format!(
-                "json_object('summary', ?2, 'response_id', NULL, 'code_id', NULL,
-                    'rows', json((SELECT json_group_array(json_object('table', tbl,
-                                  'key', json(key), 'row', json({col})) ORDER BY seq)
-                                  FROM temp.m_ev)){extra})"
-            )
-        };
+        let head = format!(
+            "{{\"summary\":{},\"response_id\":null,\"code_id\":null,",
+            Json::from(summary)
+        );
         c.execute(
-            &format!(
-                "INSERT INTO main.events (at, coder_id, action, before, after)
-                 VALUES (?1, NULL, 'merge', {}, {})",
-                side("before", ""),
-                side("after", ", 'merge', json(?3)")
-            ),
-            params![crate::timefmt::now(), summary, record.to_string()],
+            "INSERT INTO main.events (at, coder_id, action, before) VALUES (?1, NULL, 'merge', ?2)",
+            params![
+                crate::timefmt::now(),
+                event_side(c, "temp.m_ev", "before", "ASC", &head, "")?
+            ],
         )?;
-        Ok(Some(c.last_insert_rowid()))
+        let id = c.last_insert_rowid();
+        let tail = format!(",\"merge\":{record}");
+        c.execute(
+            "UPDATE main.events SET after = ?2 WHERE id = ?1",
+            params![
+                id,
+                event_side(c, "temp.m_ev", "after", "ASC", &head, &tail)?
+            ],
+        )?;
+        Ok(Some(id))
     }
 }
