@@ -2703,8 +2703,11 @@ impl Merge<'_> {
         let file = Path::new(&self.other)
             .file_name()
             .map_or(self.other.clone(), |f| f.to_string_lossy().to_string());
+        let n =
+            |k: usize, one: &str, many: &str| format!("{k} {}", if k == 1 { one } else { many });
         let summary = format!(
-            "merge {file}: {taken} answers taken, {} codes added, {} changed, {} deleted",
+            "merge {file}: {} taken; codes: {} added, {} changed, {} deleted",
+            n(taken as usize, "answer", "answers"),
             self.codes_added.len(),
             self.codes_changed.len(),
             self.codes_deleted.len()
