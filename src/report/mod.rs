@@ -5,12 +5,14 @@
 //! formats: `cli` parses, calls a report and prints it; `tui` calls the same function and draws
 //! it. So the flow reads one way: entry -> front ends (cli, tui) -> report -> store and the math.
 
+pub mod agreement;
 pub mod coders;
 pub mod cooccurrence;
 pub mod crosstab;
 pub mod frequencies;
 pub mod scope;
 
+pub use agreement::{Agreement, AgreementRequest, agreement, default_coders};
 pub use coders::{coder_list, coder_names, named_coders, question_id};
 pub use cooccurrence::{CodeCount, CodePair, Cooccurrence, cooccurrence};
 pub use crosstab::{CategoricalCode, NumericCode, Report, categorical_report, numeric_report};
