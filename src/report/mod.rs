@@ -10,13 +10,20 @@ pub mod coders;
 pub mod cooccurrence;
 pub mod crosstab;
 pub mod frequencies;
+pub mod publication;
 pub mod scope;
 
 pub use agreement::{Agreement, AgreementRequest, agreement, default_coders};
 pub use coders::{coder_list, coder_names, named_coders, question_id};
 pub use cooccurrence::{CodeCount, CodePair, Cooccurrence, cooccurrence};
-pub use crosstab::{CategoricalCode, NumericCode, Report, categorical_report, numeric_report};
+pub use crosstab::{
+    CategoricalCode, NumericCode, Report, categorical_report, numeric_report, numeric_report_with,
+};
 pub use frequencies::{CodeFrequency, Frequencies, QuestionFrequency, QuestionRated, frequencies};
+pub use publication::{
+    AgreementSection, CodeQuotes, CoderChoice, Publication, PublicationRequest, Quote,
+    VariableAnalysis, publication,
+};
 pub use scope::{Scope, choose_coder, choose_questions, choose_variable, scope, unknown_coder};
 
 use crate::error::Result;
