@@ -70,6 +70,57 @@ pub enum Command {
     /// Code by pattern: a regex for one code or a dictionary of code,pattern lines; --dry-run
     /// counts and shows samples first.
     Autocode(super::autocode::AutocodeArgs),
+    /// A report for publication: summary, codebook, frequencies, agreement, codes by variables
+    /// and example quotes, as one self-contained HTML file (charts included) or Markdown.
+    Report(ReportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// html (one self-contained file) or md (Markdown for GitHub). Default: md when --out ends
+    /// in .md, else html.
+    #[arg(long, value_enum)]
+    pub format: Option<DocumentFormat>,
+    /// Relate the codes to this variable (numeric or categorical); repeat, or give a comma list,
+    /// for several.
+    #[arg(long)]
+    pub by: Vec<String>,
+    /// Whose codings the frequencies, analyses and quotes use (default: the consensus coder,
+    /// else the only coder). Agreement compares every coder who rated answers.
+    #[arg(long)]
+    pub coder: Option<String>,
+    /// Only this question's answers (default: all questions).
+    #[arg(long)]
+    pub question: Option<String>,
+    /// Example quotes per code: the first N coded segments in survey order.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    pub quotes: u32,
+    /// Leave every answer's text out (quotes and the codebook's examples), for confidential
+    /// data.
+    #[arg(long, conflicts_with = "quotes")]
+    pub no_quotes: bool,
+    /// Add 95% bootstrap intervals for every alpha, as `lacrima agreement --ci` computes them.
+    #[arg(long)]
+    pub ci: bool,
+    /// Bootstrap resamples for --ci.
+    #[arg(long, default_value_t = 1000, requires = "ci",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub bootstrap: u32,
+    /// Seed of the bootstrap's random numbers (the same seed gives the same intervals).
+    #[arg(long, default_value_t = 1, requires = "ci")]
+    pub seed: u64,
+    /// The report's title (default: "Coding report: " and the project's file name).
+    #[arg(long)]
+    pub title: Option<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocumentFormat {
+    Html,
+    Md,
 }
 
 #[derive(Args, Debug)]

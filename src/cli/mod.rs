@@ -10,6 +10,7 @@ mod consensus;
 mod dataset;
 mod demo;
 mod plot;
+mod report;
 mod review;
 mod table;
 
@@ -74,6 +75,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::Consensus(a) => consensus::consensus(project, a),
         Command::Review(a) => review::review(project, a),
         Command::Autocode(a) => autocode::autocode(project, a),
+        Command::Report(a) => report::report(project, a),
         Command::Code { coder } => code(project, coder.as_deref()),
     }
 }
