@@ -38,8 +38,8 @@
 //!   tool) uses the QDA-XML alone.
 //!
 //! GUIDs other than codes' are derived (UUID version 5) from the project's own GUID
-//! (`project_meta` key `guid`) and what the element stands for ("case" + respondent ID, "source"
-//! + ID + question, ...), so exports of one project, and of copies of it, name the same thing
+//! (`project_meta` key `guid`) and what the element stands for ("case" and the respondent ID,
+//! "source", ID and question, ...), so exports of one project, and of copies of it, name the same thing
 //! with the same GUID.
 //!
 //! Reading accepts `sources/` and `Sources/`, inline `PlainTextContent` as well as files, UTF-8
@@ -47,3 +47,10 @@
 //! graphs, links, other sets) instead of dropping it silently.
 
 pub mod guids;
+pub mod loss;
+pub mod meta;
+pub mod qdc;
+pub mod read;
+pub mod text;
+pub mod xml;
+pub mod zipin;

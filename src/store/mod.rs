@@ -13,6 +13,7 @@ mod codebook;
 mod codings;
 mod consensus;
 mod dataset;
+mod exchange_in;
 mod file_guard;
 mod presence;
 mod session;
@@ -34,6 +35,7 @@ pub use dataset::{
     AnswerRecord, CodeMemo, CodingRecord, DatasetLayout, DatasetQuestion, DatasetValue,
     DatasetVariable, ValueRow,
 };
+pub use exchange_in::{ExchangeWriter, Finish, Imported, NoteTarget, SetRole};
 pub use file_guard::{refuse_project_path, register as guard_project};
 pub use presence::write_lock_holder;
 pub use session::{
