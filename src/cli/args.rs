@@ -181,6 +181,18 @@ pub enum ExportCommand {
     Codings(CodingsExportArgs),
     /// The coded dataset for R, SPSS, Stata or pandas: wide, long or JSON.
     Dataset(DatasetArgs),
+    /// The whole project as a REFI-QDA project (.qdpx) for MAXQDA, ATLAS.ti, NVivo, QDA Miner,
+    /// QualCoder and others.
+    Qdpx(QdpxExportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct QdpxExportArgs {
+    /// The .qdpx file to write (a ZIP; written beside and renamed into place).
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: SummaryFormat,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -202,6 +214,8 @@ pub enum CodebookFormat {
     Csv,
     Md,
     Json,
+    /// REFI-QDA codebook exchange file.
+    Qdc,
 }
 
 #[derive(Args, Debug)]

@@ -64,6 +64,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::Analyze(a) => analyze::analyze(project, a),
         Command::Cooccur(a) => analyze::cooccur(project, a),
         Command::Export(ExportCommand::Dataset(a)) => dataset::export(project, a),
+        Command::Export(ExportCommand::Qdpx(a)) => qdpx_export(project, a),
         Command::Backup { file } => backup(project, file),
         Command::Demo => demo::run(),
         Command::Agreement(a) => agreement::agreement(project, a),
@@ -390,6 +391,7 @@ fn codebook_export(project: &Path, a: &CodebookExportArgs) -> Result<()> {
         }
         CodebookFormat::Md => crate::export::codebook::write_markdown(&codes, &mut out)?,
         CodebookFormat::Json => crate::export::codebook::write_json(&codes, &mut out)?,
+        CodebookFormat::Qdc => crate::exchange::write::write_qdc(&codes, &mut out)?,
     }
     out.finish()
 }
@@ -430,6 +432,31 @@ fn codings_export(project: &Path, a: &CodingsExportArgs) -> Result<()> {
     crate::export::codings::write_csv(&store, a.coder.as_deref(), &mut guard, &mut out)?;
     guard.report("the codings");
     out.finish()
+}
+
+fn qdpx_export(project: &Path, a: &QdpxExportArgs) -> Result<()> {
+    let store = Store::open(project)?;
+    let s = crate::exchange::write::write_qdpx(&store, &a.out)?;
+    if s.characters_replaced > 0 {
+        warn(&format!(
+            "{} characters that XML cannot hold (control characters) were replaced by U+FFFD in \
+             names, memos and values; the answers' texts in sources/ are exact",
+            s.characters_replaced
+        ));
+    }
+    match a.format {
+        SummaryFormat::Json => stdout_line(&format!("{}\n", json(&s)?)),
+        SummaryFormat::Table => stdout_line(&format!(
+            "wrote {}: {} respondents, {} answers, {} codings by {} coders, {} codes, {} memos\n",
+            a.out.display(),
+            s.respondents,
+            s.answers,
+            s.codings,
+            s.coders,
+            s.codes,
+            s.notes
+        )),
+    }
 }
 
 fn backup(project: &Path, file: &Path) -> Result<()> {

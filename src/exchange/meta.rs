@@ -121,14 +121,14 @@ impl Meta {
         match v.get("codes") {
             Some(Value::Object(map)) => {
                 for (guid, c) in map {
-                    if let Some(g) = super::xml::parse_guid(guid) {
+                    if let Some(g) = super::xmlin::parse_guid(guid) {
                         m.codes.insert(g, code(c));
                     }
                 }
             }
             Some(Value::Array(a)) => {
                 for c in a {
-                    if let Some(g) = s(c, &["guid"]).and_then(|g| super::xml::parse_guid(&g)) {
+                    if let Some(g) = s(c, &["guid"]).and_then(|g| super::xmlin::parse_guid(&g)) {
                         m.codes.insert(g, code(c));
                     }
                 }
@@ -182,7 +182,7 @@ mod tests {
             m.variable("sex").unwrap().levels.as_deref(),
             Some(&["f".to_string(), "m".to_string()][..])
         );
-        let g = super::super::xml::parse_guid("6f1c0db2-1111-4222-8333-444455556666").unwrap();
+        let g = super::super::xmlin::parse_guid("6f1c0db2-1111-4222-8333-444455556666").unwrap();
         assert_eq!(m.codes[&g].shortcut.as_deref(), Some("1"));
         assert_eq!(
             m.coders,

@@ -4,7 +4,7 @@
 //! How a lacrima project maps onto QDA-XML 1.0 (`urn:QDA-XML:project:1.0`), element by element.
 //! Both the writer and the reader keep to this; it is also what a user of another tool sees.
 //!
-//! - `Project`: `name` = the project file's stem, `origin` = "lacrima VERSION",
+//! - `Project`: `name` = the project file's stem (not the export's), `origin` = "lacrima VERSION",
 //!   `creationDateTime` = when the project was created.
 //! - `Users`: one `User` per coder (the consensus coder too), `name` = the coder's name.
 //! - `CodeBook`: the code tree (nesting = `parent_id`, siblings in `position` order). `guid` = the
@@ -38,9 +38,9 @@
 //!   tool) uses the QDA-XML alone.
 //!
 //! GUIDs other than codes' are derived (UUID version 5) from the project's own GUID
-//! (`project_meta` key `guid`) and what the element stands for ("case" and the respondent ID,
-//! "source", ID and question, ...), so exports of one project, and of copies of it, name the same thing
-//! with the same GUID.
+//! (`project_meta` key `guid`) and what the element stands for (a case from its respondent's ID,
+//! a source from the ID and the question, and so on), so exports of one project, and of copies
+//! of it, name the same thing with the same GUID.
 //!
 //! Reading accepts `sources/` and `Sources/`, inline `PlainTextContent` as well as files, UTF-8
 //! with or without a BOM, and reports what lacrima cannot hold (pictures, PDFs, audio, video,
@@ -52,5 +52,7 @@ pub mod meta;
 pub mod qdc;
 pub mod read;
 pub mod text;
+pub mod write;
 pub mod xml;
+pub mod xmlin;
 pub mod zipin;

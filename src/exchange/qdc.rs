@@ -6,9 +6,9 @@
 //! them back into the fields.
 
 use super::loss::Report;
-use super::xml::{Item, Tag, XmlIn, parse_guid};
+use super::xmlin::{Item, Tag, XmlIn, parse_guid};
 use crate::error::{Error, Result};
-use crate::import::codebook::CodebookEntry;
+use crate::model::codebook::CodebookEntry;
 use std::collections::HashMap;
 use std::io::BufRead;
 
@@ -47,7 +47,7 @@ const HEADINGS: [&str; 3] = ["Include:", "Exclude:", "Example:"];
 /// once, in any order); the blank line before it separates, and one space after the colon is
 /// part of the heading.
 pub fn split_description(d: &str) -> Fields {
-    let d = crate::empty::normalize_newlines(d);
+    let d = crate::model::empty::normalize_newlines(d);
     // (byte offset of the heading, which heading)
     let mut marks: Vec<(usize, usize)> = Vec::new();
     let mut offset = 0;

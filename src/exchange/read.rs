@@ -16,10 +16,10 @@ use super::loss::Report;
 use super::meta::Meta;
 use super::qdc::{CodeEl, read_codes, split_description};
 use super::text::{LineBreaks, StoredText, decode};
-use super::xml::{Item, Tag, XmlIn, parse_guid};
+use super::xmlin::{Item, Tag, XmlIn, parse_guid};
 use super::zipin::{Limits, Qdpx};
 use crate::error::{Error, Result};
-use crate::import::codebook::CodebookEntry;
+use crate::model::codebook::CodebookEntry;
 use crate::import::infer::{MAX_CATEGORICAL_LEVELS, natural_cmp};
 use crate::store::{ExchangeWriter, Finish, NoteTarget, SetRole, Store, VariableKind};
 use rusqlite::types::Value;
@@ -671,7 +671,17 @@ impl Reader<'_> {
         }
         let numeric = v.kind == Some(VariableKind::Numeric);
         let value = if numeric {
-            number(text.trim()).ok_or_else(|| {
+            // A FloatValue is a real even when it is written "7" (lacrima writes 7.0 so).
+            let n = if element == "FloatValue" {
+                text.trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|f| f.is_finite())
+                    .map(Value::Real)
+            } else {
+                number(text.trim())
+            };
+            n.ok_or_else(|| {
                 x.error(
                     t.pos,
                     format!(
@@ -939,7 +949,7 @@ impl Reader<'_> {
                         let note = uuid::Uuid::new_v4().as_u128();
                         let at = self.time(&made);
                         self.w
-                            .note(note, "", &crate::empty::normalize_newlines(&d), coder, &at)?;
+                            .note(note, "", &crate::model::empty::normalize_newlines(&d), coder, &at)?;
                         self.w
                             .note_ref(NoteTarget::Source(seq), note, &x.at(c.pos))?;
                     }
@@ -1012,7 +1022,7 @@ impl Reader<'_> {
         let level = x.level(t);
         while let Some(c) = x.next_child(level)? {
             match c.name.as_str() {
-                "Description" => memo = crate::empty::normalize_newlines(&x.text_of(&c)?).into(),
+                "Description" => memo = crate::model::empty::normalize_newlines(&x.text_of(&c)?).into(),
                 "Coding" => match span {
                     Some(span) => {
                         if let Some(row) = self.coding(x, &c, src, span, &made, &memo)? {
@@ -1156,7 +1166,7 @@ impl Reader<'_> {
                 inner_codings,
                 Some(&name),
             );
-            let text = crate::empty::normalize_newlines(&text.unwrap_or_default()).into_owned();
+            let text = crate::model::empty::normalize_newlines(&text.unwrap_or_default()).into_owned();
             let coder = self.coder(made.user.as_deref())?;
             let at = self.time(&made);
             if !self.w.note(key, &name, &text, coder, &at)? {

@@ -2,6 +2,7 @@
 //! (only `name` is required; an optional `codable` column says whether a code can be applied).
 
 use crate::error::{Error, Result};
+use crate::model::codebook::{CodebookEntry, is_hex_colour};
 
 pub const COLUMNS: [&str; 9] = [
     "name",
@@ -14,27 +15,6 @@ pub const COLUMNS: [&str; 9] = [
     "shortcut",
     "codable",
 ];
-
-/// One row of a codebook file. A field is None when its column is absent from the file, so that
-/// an update by name leaves it as it is.
-#[derive(Debug, Clone, Default)]
-pub struct CodebookEntry {
-    pub line: u64,
-    /// Where the entry is, when a line number does not say it (`codebook.qdc:12:5`).
-    pub at: Option<String>,
-    /// The code's GUID (REFI-QDA files): an entry with a GUID updates the code with that GUID,
-    /// renaming it if need be, before a code of the same name is looked for.
-    pub guid: Option<String>,
-    pub name: String,
-    pub parent: Option<String>,
-    pub description: Option<String>,
-    pub inclusion: Option<String>,
-    pub exclusion: Option<String>,
-    pub example: Option<String>,
-    pub color: Option<String>,
-    pub shortcut: Option<String>,
-    pub codable: Option<bool>,
-}
 
 pub fn read_codebook_csv(data: &[u8], file: &str) -> Result<Vec<CodebookEntry>> {
     let data = data.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(data);
@@ -150,10 +130,6 @@ fn parse_bool(v: &str) -> Option<bool> {
         "0" | "false" | "no" | "n" => Some(false),
         _ => None,
     }
-}
-
-pub fn is_hex_colour(c: &str) -> bool {
-    c.len() == 7 && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 pub(crate) fn csv_error(file: &str, e: csv::Error) -> Error {

@@ -195,11 +195,12 @@ fn trim_zeros(d: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::empty::is_missing_value;
 
     fn kind_of(values: &[&str]) -> VariableKind {
         let mut s = ColumnStats::new(true);
         for (i, v) in values.iter().enumerate() {
-            s.observe(i as u64 + 2, v, crate::empty::is_missing_value(v, &[]));
+            s.observe(i as u64 + 2, v, is_missing_value(v, &[]));
         }
         s.inferred_kind()
     }

@@ -5,6 +5,7 @@
 //! next to the CSVs that large surveys arrive in).
 
 use crate::error::{Error, Result};
+use crate::model::number::format_number;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
@@ -543,15 +544,6 @@ fn cell_text(cell: &calamine::Data) -> String {
         Data::DateTime(dt) => excel_serial_to_iso(dt.as_f64(), dt.is_datetime()),
         Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
         Data::Error(e) => format!("#{e:?}"),
-    }
-}
-
-/// Whole numbers without a trailing ".0", so that an ID of 1001 stays "1001".
-pub fn format_number(f: f64) -> String {
-    if f.fract() == 0.0 && f.abs() < 1e15 {
-        format!("{}", f as i64)
-    } else {
-        format!("{f}")
     }
 }
 

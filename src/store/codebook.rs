@@ -2,7 +2,7 @@
 
 use super::Store;
 use crate::error::{Error, Result};
-use crate::import::codebook::CodebookEntry;
+use crate::model::codebook::CodebookEntry;
 use rusqlite::{Connection, params};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -172,7 +172,7 @@ pub(crate) fn apply_in(
             line: None,
         })
         .collect();
-    let canonical = |g: &str| crate::exchange::xml::parse_guid(g);
+    let canonical = |g: &str| crate::exchange::xmlin::parse_guid(g);
     let mut by_guid: HashMap<u128, usize> = drafts
         .iter()
         .enumerate()

@@ -180,8 +180,13 @@ impl<'s, T> Ahead<'s, T> {
 }
 
 /// A read transaction for the duration of an export, so its statements see one state.
-pub(crate) fn read_snapshot(conn: &Connection) -> Result<rusqlite::Transaction<'_>> {
-    Ok(conn.unchecked_transaction()?)
+/// A read transaction, so that a long read sees one state of the project; none when the caller
+/// already holds one (see `Store::in_snapshot`), whose snapshot then covers this read too.
+pub(crate) fn read_snapshot(conn: &Connection) -> Result<Option<rusqlite::Transaction<'_>>> {
+    if !conn.is_autocommit() {
+        return Ok(None);
+    }
+    Ok(Some(conn.unchecked_transaction()?))
 }
 
 /// One coding with its text, as the long export writes it.

@@ -13,7 +13,7 @@ use super::codebook::apply_in;
 use super::survey::{ExistingVariable, VariableKind};
 use super::{Store, coder_id_in, log_event};
 use crate::error::{Error, Result};
-use crate::import::codebook::CodebookEntry;
+use crate::model::codebook::CodebookEntry;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Statement, params};
 
@@ -335,7 +335,7 @@ impl<'a> ExchangeWriter<'a> {
 
     /// Stages an answer's text; false if its GUID was staged before.
     pub fn source(&mut self, seq: i64, guid: u128, name: &str, text: &str) -> Result<bool> {
-        let empty = crate::empty::is_empty_answer(text);
+        let empty = crate::model::empty::is_empty_answer(text);
         Ok(self
             .insert_source
             .execute(params![seq, blob(guid), name, text, empty])?

@@ -7,16 +7,21 @@
 
 mod agreement_data;
 mod analysis_data;
+mod answers;
 mod assign;
 mod bulk;
 mod codebook;
+mod codebook_edit;
+mod coding_edit;
 mod codings;
 mod consensus;
 mod dataset;
+mod events;
 mod exchange_in;
+mod exchange_out;
 mod file_guard;
 mod presence;
-mod session;
+mod rows;
 mod summary;
 mod survey;
 
@@ -25,8 +30,14 @@ pub use analysis_data::{
     AnswerState, BehindAnswer, BehindAnswers, BehindQuery, CodedAnswers, CodedRespondent,
     CoderOverview, ValueFilter,
 };
+pub use answers::{
+    AnswerDetail, AnswerFilter, AnswerQuery, CodingSpan, FilterValue, ListRow, OtherCoding,
+    QuestionRow,
+};
 pub use assign::{CoderProgress, MAX_PLAN_CODERS, Plan, PlanRequest, PlanSummary, plan_answers};
 pub use codebook::{CodeRecord, CodebookUpdate};
+pub use codebook_edit::{CodeFields, CodeUse, NewCode};
+pub use coding_edit::Toggled;
 pub use codings::{CodingRow, ImportedCodings};
 pub use consensus::{
     Adopt, AgreedSummary, Decision, DisagreementIndex, QueueItem, Span, Version, merge_segments,
@@ -35,13 +46,11 @@ pub use dataset::{
     AnswerRecord, CodeMemo, CodingRecord, DatasetLayout, DatasetQuestion, DatasetValue,
     DatasetVariable, ValueRow,
 };
+pub use events::Replayed;
 pub use exchange_in::{ExchangeWriter, Finish, Imported, NoteTarget, SetRole};
+pub use exchange_out::ValueShape;
 pub use file_guard::{refuse_project_path, register as guard_project};
 pub use presence::write_lock_holder;
-pub use session::{
-    AnswerDetail, AnswerFilter, AnswerQuery, CodeFields, CodeUse, CodingSpan, FilterValue, ListRow,
-    NewCode, OtherCoding, QuestionRow, Replayed, Toggled,
-};
 pub use summary::{CoderSummary, ProjectSummary, QuestionSummary, VariableSummary};
 pub use survey::{ExistingVariable, RespondentOutcome, RespondentRow, SurveyWriter, VariableKind};
 
@@ -421,6 +430,30 @@ impl Store {
         self.conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
+    }
+
+    /// Stops this connection from checkpointing the WAL on commit. SQLite otherwise copies the
+    /// WAL into the database inside whichever commit crosses 1,000 pages, and that key takes
+    /// ten times longer than the others; the coding screen checkpoints on its worker instead.
+    pub fn defer_checkpoints(&self) -> Result<()> {
+        self.conn().pragma_update(None, "wal_autocheckpoint", 0)?;
+        Ok(())
+    }
+
+    /// Copies what it can of the WAL into the database without waiting for anyone (another
+    /// coder's open transaction simply leaves the rest for next time).
+    pub fn checkpoint_passive(&self) -> Result<()> {
+        self.conn()
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// A number that changes whenever another connection commits to the project, so the screen
+    /// can pick up a second coder's new codes without re-reading everything all the time.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self
+            .conn()
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
     }
 
     /// Returns the coder's id, creating the coder on first use.

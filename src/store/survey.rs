@@ -52,10 +52,10 @@ pub trait RespondentRow {
     fn ext_id(&self) -> &str;
     fn value(&self, k: usize) -> ValueRef<'_>;
     fn answer(&self, q: usize) -> &str;
-    /// Whether the answer is empty (see [`crate::empty::is_empty_answer`]); a row that knows
-    /// already can say so without looking again.
+    /// Whether the answer is empty (see [`crate::model::empty::is_empty_answer`]); a row that
+    /// knows already can say so without looking again.
     fn answer_is_empty(&self, q: usize) -> bool {
-        crate::empty::is_empty_answer(self.answer(q))
+        crate::model::empty::is_empty_answer(self.answer(q))
     }
 }
 

@@ -494,9 +494,7 @@ impl State {
                     .map_or(column.as_str(), |v| v.name.as_str());
                 let value = match value {
                     crate::store::FilterValue::Text(t) => t.clone(),
-                    crate::store::FilterValue::Number(n) => {
-                        crate::import::source::format_number(*n)
-                    }
+                    crate::store::FilterValue::Number(n) => crate::model::number::format_number(*n),
                 };
                 format!("{var} = {value}")
             }
