@@ -28,12 +28,11 @@ impl Report {
         self.lose_n(what, 1, example);
     }
 
+    /// Counts `n` more of a kind (with `n` = 0 only adds the example to a kind already there).
     pub fn lose_n(&mut self, what: &str, n: u64, example: Option<&str>) {
-        if n == 0 {
-            return;
-        }
         let i = match self.lost.iter().position(|l| l.what == what) {
             Some(i) => i,
+            None if n == 0 => return,
             None => {
                 self.lost.push(Loss {
                     what: what.to_string(),
