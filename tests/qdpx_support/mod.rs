@@ -42,6 +42,7 @@ pub fn rows(db: &Path, sql: &str) -> Vec<Vec<String>> {
     let conn = rusqlite::Connection::open(db).unwrap();
     let mut st = conn.prepare(sql).unwrap();
     let n = st.column_count();
+    #[allow(clippy::let_and_return)] // the statement borrows the connection until the end
     let out = st
         .query_map([], |r| {
             Ok((0..n)
