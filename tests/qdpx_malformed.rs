@@ -270,11 +270,9 @@ fn references_to_nothing_and_guids_used_twice() {
         "note.qdpx",
         &["the NoteRef points at the note 70000000-0000-4000-8000-000000000001"],
     );
-    let two = format!(
-        "<Sources><TextSource guid=\"20000000-0000-4000-8000-000000000001\"><PlainTextContent>a</PlainTextContent></TextSource>\
-         <TextSource guid=\"20000000-0000-4000-8000-000000000001\"><PlainTextContent>b</PlainTextContent></TextSource></Sources>"
-    );
-    qdpx(&s.path("twosources.qdpx"), &project("x", &two), &[]);
+    let two = "<Sources><TextSource guid=\"20000000-0000-4000-8000-000000000001\"><PlainTextContent>a</PlainTextContent></TextSource>\
+         <TextSource guid=\"20000000-0000-4000-8000-000000000001\"><PlainTextContent>b</PlainTextContent></TextSource></Sources>";
+    qdpx(&s.path("twosources.qdpx"), &project("x", two), &[]);
     refused(&s, "twosources.qdpx", &["the source GUID is used twice"]);
 }
 
