@@ -19,8 +19,8 @@ use super::text::{LineBreaks, StoredText, decode};
 use super::xmlin::{Item, Tag, XmlIn, parse_guid};
 use super::zipin::{Limits, Qdpx};
 use crate::error::{Error, Result};
-use crate::model::codebook::CodebookEntry;
 use crate::import::infer::{MAX_CATEGORICAL_LEVELS, natural_cmp};
+use crate::model::codebook::CodebookEntry;
 use crate::store::{ExchangeWriter, Finish, NoteTarget, SetRole, Store, VariableKind};
 use rusqlite::types::Value;
 use serde::Serialize;
@@ -948,8 +948,13 @@ impl Reader<'_> {
                         let coder = self.coder(made.user.as_deref())?;
                         let note = uuid::Uuid::new_v4().as_u128();
                         let at = self.time(&made);
-                        self.w
-                            .note(note, "", &crate::model::empty::normalize_newlines(&d), coder, &at)?;
+                        self.w.note(
+                            note,
+                            "",
+                            &crate::model::empty::normalize_newlines(&d),
+                            coder,
+                            &at,
+                        )?;
                         self.w
                             .note_ref(NoteTarget::Source(seq), note, &x.at(c.pos))?;
                     }
@@ -1022,7 +1027,9 @@ impl Reader<'_> {
         let level = x.level(t);
         while let Some(c) = x.next_child(level)? {
             match c.name.as_str() {
-                "Description" => memo = crate::model::empty::normalize_newlines(&x.text_of(&c)?).into(),
+                "Description" => {
+                    memo = crate::model::empty::normalize_newlines(&x.text_of(&c)?).into()
+                }
                 "Coding" => match span {
                     Some(span) => {
                         if let Some(row) = self.coding(x, &c, src, span, &made, &memo)? {
@@ -1166,7 +1173,8 @@ impl Reader<'_> {
                 inner_codings,
                 Some(&name),
             );
-            let text = crate::model::empty::normalize_newlines(&text.unwrap_or_default()).into_owned();
+            let text =
+                crate::model::empty::normalize_newlines(&text.unwrap_or_default()).into_owned();
             let coder = self.coder(made.user.as_deref())?;
             let at = self.time(&made);
             if !self.w.note(key, &name, &text, coder, &at)? {
