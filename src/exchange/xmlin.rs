@@ -48,15 +48,16 @@ impl<R: BufRead> BufRead for Counting<R> {
     }
 
     fn consume(&mut self, amt: usize) {
+        // Characters, not bytes, make the column: a UTF-8 continuation byte is not one.
+        let chars = |s: &[u8]| s.iter().filter(|&&b| b & 0xC0 != 0x80).count() as u64;
         if let Ok(buf) = self.inner.fill_buf() {
-            for &b in &buf[..amt.min(buf.len())] {
-                if b == b'\n' {
-                    self.line += 1;
-                    self.col = 1;
-                } else if b & 0xC0 != 0x80 {
-                    // Count characters, not bytes: a UTF-8 continuation byte is not one.
-                    self.col += 1;
+            let s = &buf[..amt.min(buf.len())];
+            match s.iter().rposition(|&b| b == b'\n') {
+                Some(last) => {
+                    self.line += s.iter().filter(|&&b| b == b'\n').count() as u64;
+                    self.col = 1 + chars(&s[last + 1..]);
                 }
+                None => self.col += chars(s),
             }
         }
         self.inner.consume(amt);
@@ -331,24 +332,29 @@ impl Tag {
     }
 }
 
-/// A GUID as a number, whatever its case and braces: how references are matched.
+/// A GUID as a number, whatever its case and braces: how references are matched. (Every
+/// reference in a file goes through here, so it allocates nothing.)
 pub fn parse_guid(s: &str) -> Option<u128> {
-    let t = s.trim();
-    let t = t
-        .strip_prefix('{')
-        .and_then(|t| t.strip_suffix('}'))
-        .unwrap_or(t);
-    let groups: Vec<&str> = t.split('-').collect();
-    let lens = [8, 4, 4, 4, 12];
-    if groups.len() != 5
-        || groups
-            .iter()
-            .zip(lens)
-            .any(|(g, n)| g.len() != n || !g.bytes().all(|b| b.is_ascii_hexdigit()))
-    {
+    let t = s.trim().as_bytes();
+    let t = match t {
+        [b'{', inner @ .., b'}'] => inner,
+        _ => t,
+    };
+    if t.len() != 36 {
         return None;
     }
-    u128::from_str_radix(&groups.concat(), 16).ok()
+    let mut v: u128 = 0;
+    for (i, &b) in t.iter().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            if b != b'-' {
+                return None;
+            }
+            continue;
+        }
+        let d = (b as char).to_digit(16)?;
+        v = (v << 4) | d as u128;
+    }
+    Some(v)
 }
 
 pub fn guid_bytes(g: u128) -> [u8; 16] {

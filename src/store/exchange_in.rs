@@ -45,6 +45,7 @@ DROP TABLE IF EXISTS temp.x_case_src; DROP TABLE IF EXISTS temp.x_nameless;
 DROP TABLE IF EXISTS temp.x_codings; DROP TABLE IF EXISTS temp.x_noterefs;
 DROP TABLE IF EXISTS temp.x_notes; DROP TABLE IF EXISTS temp.x_members;
 DROP TABLE IF EXISTS temp.x_source_values; DROP TABLE IF EXISTS temp.x_set_roles;
+DROP TABLE IF EXISTS temp.x_source_question;
 ";
 
 /// What a `NoteRef` hangs on.
@@ -132,6 +133,10 @@ impl Store {
         }
         let conn = self.conn();
         conn.pragma_update(None, "cache_size", -32_000)?;
+        // The staging tables live in the temp schema, whose page cache is 2 MB by default: with
+        // every answer's text passing through them, that cache thrashed. 64 MB bounds the
+        // memory the staging takes, however large the file, and the rest spills to disk.
+        conn.pragma_update(Some("temp"), "cache_size", -64_000)?;
         if fresh {
             self.set_meta("import_incomplete", "1")?;
             // As the survey import: the first write into a new file needs no WAL copy of
@@ -475,17 +480,23 @@ impl<'a> ExchangeWriter<'a> {
                 params![seq, q, c, v, val],
             )?;
         }
+        // Each source's first question set (SQLite takes the bare question_id from the row
+        // with the smallest set_seq), and how many question sets it is in.
         conn.execute_batch(
-            "CREATE INDEX temp.x_members_source ON x_members (source_guid, set_seq);
-             UPDATE x_sources SET question_id = (
-                 SELECT r.question_id FROM x_members m JOIN x_set_roles r ON r.set_seq = m.set_seq
-                 WHERE m.source_guid = x_sources.guid AND r.question_id IS NOT NULL
-                 ORDER BY m.set_seq LIMIT 1);",
+            "CREATE TEMP TABLE x_source_question (
+                 guid BLOB PRIMARY KEY, question_id INTEGER, sets INTEGER) WITHOUT ROWID;
+             INSERT INTO x_source_question (guid, question_id, sets)
+             SELECT guid, question_id, sets FROM (
+                 SELECT m.source_guid AS guid, r.question_id AS question_id,
+                        min(m.set_seq) AS first, count(DISTINCT r.question_id) AS sets
+                 FROM x_members m JOIN x_set_roles r ON r.set_seq = m.set_seq
+                 WHERE r.question_id IS NOT NULL
+                 GROUP BY m.source_guid);
+             UPDATE x_sources SET question_id = q.question_id
+             FROM x_source_question q WHERE q.guid = x_sources.guid;",
         )?;
         let in_several: i64 = conn.query_row(
-            "SELECT count(*) FROM (SELECT m.source_guid FROM x_members m
-                 JOIN x_set_roles r ON r.set_seq = m.set_seq AND r.question_id IS NOT NULL
-                 GROUP BY m.source_guid HAVING count(DISTINCT r.question_id) > 1)",
+            "SELECT count(*) FROM x_source_question WHERE sets > 1",
             [],
             |r| r.get(0),
         )?;
@@ -511,8 +522,9 @@ impl<'a> ExchangeWriter<'a> {
 
         // Respondents: a source's case, else a respondent of its own named after the source.
         conn.execute_batch(
-            "UPDATE x_sources SET respondent_id = (
-                 SELECT respondent_id FROM x_case_src WHERE source_guid = x_sources.guid);",
+            "UPDATE x_sources SET respondent_id = c.respondent_id
+             FROM x_case_src c WHERE c.source_guid = x_sources.guid;
+             CREATE INDEX temp.x_sources_place ON x_sources (respondent_id, question_id);",
         )?;
         self.name_nameless_cases(&mut out)?;
         let own: Vec<(i64, String)> = {
@@ -578,8 +590,7 @@ impl<'a> ExchangeWriter<'a> {
 
         // Answers: every respondent answers every question (empty where the file has no source).
         conn.execute_batch(
-            "CREATE INDEX temp.x_sources_place ON x_sources (respondent_id, question_id);
-             INSERT INTO responses (respondent_id, question_id, text, is_empty)
+            "INSERT INTO responses (respondent_id, question_id, text, is_empty)
              SELECT r.id, q.id, coalesce(s.text, ''), coalesce(s.is_empty, 1)
              FROM respondents r CROSS JOIN questions q
              LEFT JOIN x_sources s ON s.respondent_id = r.id AND s.question_id = q.id
