@@ -21,8 +21,7 @@ fn code_on_a_missing_project_says_so_and_creates_nothing() {
 
 #[test]
 fn code_without_a_coder_and_without_a_terminal_says_how_to_name_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = tui_support::demo_project(dir.path());
+    let (_dir, path) = tui_support::demo();
     Command::cargo_bin("lacrima")
         .unwrap()
         .env_remove("LACRIMA_CODER")
@@ -39,8 +38,7 @@ fn code_without_a_coder_and_without_a_terminal_says_how_to_name_one() {
 
 #[test]
 fn a_bad_key_file_is_reported_before_the_screen_opens() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = tui_support::demo_project(dir.path());
+    let (dir, path) = tui_support::demo();
     let keys = dir.path().join("keys.toml");
     std::fs::write(&keys, "[list]\nj = \"jump\"\n").unwrap();
     Command::cargo_bin("lacrima")
