@@ -403,43 +403,29 @@ fn pairs_show_which_coder_diverges() {
 // ---------------------------------------------------------------------------------------------
 // Bad input
 
-fn refused(s: &Scratch, args: &[&str], expect: &[&str]) {
-    let before = dump(&s.project());
-    let err = s.fails(args);
-    for e in expect {
-        assert!(err.contains(e), "expected {e:?} in {err}");
-    }
-    assert_eq!(dump(&s.project()), before, "the project is unchanged");
-}
-
 #[test]
 fn bad_requests_say_what_exists() {
     let s = demo();
-    refused(
-        &s,
+    s.refuses(
         &["agreement", "--coders", "ana"],
         &["at least two coders", "only ana was named", "ana, ben"],
     );
-    refused(
-        &s,
+    s.refuses(
         &["agreement", "--coders", "ana,zoe"],
         &["no coder called \"zoe\"", "the coders are: ana, ben"],
     );
-    refused(
-        &s,
+    s.refuses(
         &["agreement", "--question", "nope"],
         &[
             "no question called \"nope\"",
             "consequence_client, consequence_relationship, consequence_therapist",
         ],
     );
-    refused(
-        &s,
+    s.refuses(
         &["agreement", "--code", "Rupture"],
         &["no code called \"Rupture\"", "rupture-worry"],
     );
-    refused(
-        &s,
+    s.refuses(
         &["agreement", "--code", "client"],
         &["\"client\" only groups other codes", "felt-cared-for"],
     );
@@ -456,16 +442,14 @@ fn a_question_nobody_rated_and_a_lone_coder_are_refused() {
         "codings.csv",
         "R1,answer_a,ana,Deepened,,,\nR1,answer_a,ben,,,,\n",
     );
-    refused(
-        &s,
+    s.refuses(
         &["agreement", "--question", "answer_b"],
         &[
             "nobody has rated answers of question \"answer_b\"",
             "ana (rated nothing)",
         ],
     );
-    refused(
-        &s,
+    s.refuses(
         &["agreement", "--question", "answer_b", "--coders", "ana,ben"],
         &[
             "no answer of question \"answer_b\" was rated by ana or ben",
@@ -474,8 +458,7 @@ fn a_question_nobody_rated_and_a_lone_coder_are_refused() {
     );
     let one = small_project();
     one.add_codings("codings.csv", "R1,answer_a,ana,Deepened,,,\n");
-    refused(
-        &one,
+    one.refuses(
         &["agreement"],
         &[
             "at least two coders",
@@ -483,11 +466,7 @@ fn a_question_nobody_rated_and_a_lone_coder_are_refused() {
             "--coders A,B",
         ],
     );
-    refused(
-        &small_project(),
-        &["agreement"],
-        &["nobody has rated answers"],
-    );
+    small_project().refuses(&["agreement"], &["nobody has rated answers"]);
     let none = Scratch::new();
     let err = none.fails(&["agreement"]);
     assert!(err.contains("no project at"), "{err}");

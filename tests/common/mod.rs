@@ -1,8 +1,8 @@
 //! Helpers shared by the end-to-end tests, a module per concern:
 //!
 //! - here: a scratch folder with the binary run in it ([`Scratch`]), a logical dump of a project
-//!   to prove that a failed command left it unchanged, queries of one value or one column, and
-//!   CSV text read back;
+//!   to prove that a failed command left it unchanged, queries of one value or one column, file
+//!   modes, and CSV text read back;
 //! - [`projects`]: the projects the tests start from (the small survey, the TCIT demo, projects of
 //!   one open question built from CSV text), re-exported here;
 //! - [`fixtures`]: the TCIT fixture files read as plain CSV, without lacrima, to recompute what
@@ -104,6 +104,22 @@ impl Scratch {
         String::from_utf8(out.stderr).unwrap()
     }
 
+    /// A command that must be refused: it fails with exit code 1, its stderr names each of
+    /// `expect`, and the project is left as it was. Returns the stderr.
+    pub fn refuses(&self, args: &[&str], expect: &[&str]) -> String {
+        let before = dump(&self.project());
+        let err = self.fails(args);
+        for e in expect {
+            assert!(err.contains(e), "expected {e:?} in {err}");
+        }
+        assert_eq!(
+            dump(&self.project()),
+            before,
+            "{args:?} changed the project"
+        );
+        err
+    }
+
     /// `lacrima import SURVEY ARGS...` (`--open`, `--id`, ...), which must succeed.
     pub fn import_survey(&self, survey: &str, args: &[&str]) {
         let mut all = vec!["import", survey];
@@ -193,6 +209,14 @@ pub fn dump(db: &Path) -> String {
         }
     }
     out
+}
+
+/// The part of a [`dump`] before the `events` table, that is the tables from `assignment_plans`
+/// to `consensus_decisions`: what the tests of a repeated import compare, as the event log and
+/// the import log grow with every import. The tables after `events` (memos, questions,
+/// respondents, responses, reviews, variables) are not in it.
+pub fn before_events(dump: &str) -> String {
+    dump.split("== events").next().unwrap().to_string()
 }
 
 pub fn query_one<T: rusqlite::types::FromSql>(db: &Path, sql: &str) -> T {
