@@ -14,7 +14,7 @@ use lacrima::tui::review_render::{CODER_BG, CONSENSUS_BG, RELIABLE, TENTATIVE, r
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use std::path::Path;
-use tui_support::{demo, find, frame, key, rows_text, sql_rows};
+use tui_support::{demo, fails_on, find, frame, key, rows_text, sql_rows};
 
 fn setup(path: &Path) -> ReviewSetup {
     let id = |n: &str| -> i64 {
@@ -308,16 +308,7 @@ fn decisions_survive_reopening_the_screen() {
 #[test]
 fn the_command_checks_its_arguments_before_the_screen_opens() {
     let (_dir, path) = demo();
-    let run = |args: &[&str]| {
-        let mut cmd = assert_cmd::Command::cargo_bin("lacrima").unwrap();
-        cmd.env_remove("LACRIMA_CODER")
-            .arg("-p")
-            .arg(&path)
-            .arg("review")
-            .args(args);
-        cmd.assert().code(1).get_output().clone()
-    };
-    let err = |args: &[&str]| String::from_utf8(run(args).stderr).unwrap();
+    let err = |args: &[&str]| fails_on(&path, &[&["review"], args].concat());
     assert!(err(&["--coders", "ana,zoe", "--coder", "maria"]).contains("no coder called \"zoe\""));
     assert!(err(&["--coders", "ana", "--coder", "maria"]).contains("at least two coders"));
     assert!(err(&["--coders", "ana,ben"]).contains("say who decides"));

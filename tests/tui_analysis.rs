@@ -16,7 +16,7 @@ use lacrima::tui::analysis_render::{SIGNIFICANT, render};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use std::path::Path;
-use tui_support::{demo, find, frame, key, rows_text, sql_rows};
+use tui_support::{demo, fails_on, find, frame, key, rows_text, sql_rows};
 
 fn scope(store: &Store, coder: &str, question: Option<&str>) -> Scope {
     let layout = store.dataset_layout().unwrap();
@@ -298,34 +298,22 @@ fn keys_follow_the_context() {
 #[test]
 fn the_screen_refuses_a_pipe_and_checks_its_arguments_first() {
     let (_dir, path) = demo();
-    let out = assert_cmd::Command::cargo_bin("lacrima")
-        .unwrap()
-        .args(["-p"])
-        .arg(&path)
-        .args([
+    let err = fails_on(
+        &path,
+        &[
             "analyze",
             "--screen",
             "--coder",
             "ana",
             "--by",
             "orientation",
-        ])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
-    let err = String::from_utf8(out.stderr).unwrap();
+        ],
+    );
     assert!(err.contains("--screen needs a terminal"), "{err}");
-    let out = assert_cmd::Command::cargo_bin("lacrima")
-        .unwrap()
-        .args(["-p"])
-        .arg(&path)
-        .args(["analyze", "--screen", "--coder", "ana", "--by", "nope"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
-    let err = String::from_utf8(out.stderr).unwrap();
+    let err = fails_on(
+        &path,
+        &["analyze", "--screen", "--coder", "ana", "--by", "nope"],
+    );
     assert!(err.contains("no variable called \"nope\""), "{err}");
 }
 

@@ -98,6 +98,22 @@ pub fn plan_for_ana_and_demo(path: &Path) {
         .unwrap();
 }
 
+/// `lacrima -p PATH ARGS...`, with no coder named in the environment.
+pub fn lacrima_on(path: &Path, args: &[&str]) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("lacrima").unwrap();
+    cmd.env_remove("LACRIMA_CODER")
+        .arg("-p")
+        .arg(path)
+        .args(args);
+    cmd
+}
+
+/// Runs `lacrima -p PATH ARGS...`, which must fail with exit code 1; returns its stderr.
+pub fn fails_on(path: &Path, args: &[&str]) -> String {
+    let out = lacrima_on(path, args).assert().code(1).get_output().clone();
+    String::from_utf8(out.stderr).unwrap()
+}
+
 /// The screen's state for a coder at a terminal size, in colour, with counts in place.
 pub fn open(path: &Path, coder: &str, width: u16, height: u16) -> State {
     let store = Store::open(path).unwrap();
