@@ -166,9 +166,11 @@ pub(super) fn autocode(project: &Path, a: &AutocodeArgs) -> Result<()> {
     let mut found: Vec<FoundCoding> = Vec::new();
     let mut in_scope = 0u64;
     let dry_run = a.dry_run;
-    store.for_each_answer_text(question, false, &mut |id, ext, q, text| {
+    // Samples are named after the scan, which reads only the answers' texts.
+    let mut samples: Vec<(usize, i64, Sample)> = Vec::new();
+    store.for_each_answer_text(question, false, &mut |id, text| {
         in_scope += 1;
-        for ((rule, code_id), result) in rules.iter().zip(results.iter_mut()) {
+        for (k, ((rule, code_id), result)) in rules.iter().zip(results.iter_mut()).enumerate() {
             if !rule.is_match(text) {
                 continue;
             }
@@ -179,14 +181,18 @@ pub(super) fn autocode(project: &Path, a: &AutocodeArgs) -> Result<()> {
             result.answers_matched += 1;
             result.matches += spans.len() as u64;
             if dry_run {
-                if result.sample.len() < a.sample {
-                    result.sample.push(Sample {
-                        respondent: ext.to_string(),
-                        question: q.to_string(),
-                        start: spans[0].0,
-                        end: spans[0].1,
-                        context: context(text, spans[0]),
-                    });
+                if (result.answers_matched as usize) <= a.sample {
+                    samples.push((
+                        k,
+                        id,
+                        Sample {
+                            respondent: String::new(),
+                            question: String::new(),
+                            start: spans[0].0,
+                            end: spans[0].1,
+                            context: context(text, spans[0]),
+                        },
+                    ));
                 }
             } else if a.whole_answer {
                 found.push(FoundCoding {
@@ -204,6 +210,10 @@ pub(super) fn autocode(project: &Path, a: &AutocodeArgs) -> Result<()> {
         }
         Ok(true)
     })?;
+    for (k, id, mut sample) in samples {
+        (sample.respondent, sample.question) = store.answer_names(id)?;
+        results[k].sample.push(sample);
+    }
     let scope = match &a.question {
         Some(q) => format!("question {q}"),
         None => "all questions".to_string(),

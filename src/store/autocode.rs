@@ -25,33 +25,40 @@ pub struct AutocodeApplied {
 }
 
 impl Store {
-    /// Every answer of `question` (or of all questions) in survey order, with its respondent's
-    /// ID, its question's name and its text; empty answers only when asked for. `f` returns
-    /// whether to go on.
+    /// Every answer of `question` (or of all questions) in survey order with its text; empty
+    /// answers only when asked for. `f` returns whether to go on. Only the answers' own table is
+    /// read (a scan of a million answers is most of a dry run's time); `answer_label` names the
+    /// few that a report shows.
     pub fn for_each_answer_text(
         &self,
         question: Option<i64>,
         include_empty: bool,
-        f: &mut dyn FnMut(i64, &str, &str, &str) -> Result<bool>,
+        f: &mut dyn FnMut(i64, &str) -> Result<bool>,
     ) -> Result<()> {
         let mut st = self.conn().prepare(
-            "SELECT s.id, r.ext_id, q.name, s.text FROM responses s
-             JOIN respondents r ON r.id = s.respondent_id
-             JOIN questions q ON q.id = s.question_id
-             WHERE (?1 IS NULL OR s.question_id = ?1) AND (?2 OR s.is_empty = 0)
-             ORDER BY s.id",
+            "SELECT id, text FROM responses
+             WHERE (?1 IS NULL OR question_id = ?1) AND (?2 OR is_empty = 0)
+             ORDER BY id",
         )?;
         let mut rows = st.query(rusqlite::params![question, include_empty])?;
         while let Some(r) = rows.next()? {
             let id: i64 = r.get(0)?;
-            let ext = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
-            let q = r.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
-            let text = r.get_ref(3)?.as_str().map_err(rusqlite::Error::from)?;
-            if !f(id, ext, q, text)? {
+            let text = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+            if !f(id, text)? {
                 break;
             }
         }
         Ok(())
+    }
+
+    /// An answer's respondent ID and question name.
+    pub fn answer_names(&self, response_id: i64) -> Result<(String, String)> {
+        Ok(self.conn().query_row(
+            "SELECT r.ext_id, q.name FROM responses s JOIN respondents r ON r.id = s.respondent_id
+             JOIN questions q ON q.id = s.question_id WHERE s.id = ?1",
+            [response_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
     }
 
     /// Writes the found codings under `coder_id` (marking each answer reviewed) as one event,
