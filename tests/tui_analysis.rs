@@ -9,8 +9,8 @@ mod tui_support;
 use lacrima::report::{Scope, categorical_report, choose_coder, choose_questions};
 use lacrima::store::Store;
 use lacrima::tui::analysis::{
-    AnalysisAction, AnalysisContext, AnalysisKeymap, AnalysisSetup, AnalysisState, SortOrder, View,
-    update,
+    AnalysisAction, AnalysisContext, AnalysisKeymap, AnalysisSetup, AnalysisState, Results,
+    SortOrder, View, update,
 };
 use lacrima::tui::analysis_render::{SIGNIFICANT, render};
 use ratatui::buffer::Buffer;
@@ -104,6 +104,42 @@ fn screen_the_answers_behind_a_cell() {
 #[test]
 fn screen_help() {
     snapshot("analysis_help", None, "?");
+}
+
+#[test]
+fn screen_a_code_as_a_bar_chart() {
+    snapshot("analysis_chart", Some("orientation"), "b");
+    snapshot("analysis_chart_numeric", Some("years_experience"), "j b");
+}
+
+#[test]
+fn b_charts_the_selected_code_with_the_reports_percentages_and_j_moves_to_the_next() {
+    let (_dir, path) = demo();
+    let mut s = open(&path, Some("orientation"), 140, 40);
+    press(&mut s, "b");
+    let shown = screen(&s);
+    let Some(Results::Categorical(r)) = &s.results else {
+        panic!("categorical results");
+    };
+    let first = &r.codes[0];
+    assert!(shown.contains(&format!(
+        "{}: percent of rated respondents coded",
+        first.code
+    )));
+    for (i, level) in first.levels.iter().enumerate() {
+        let percent = 100.0 * first.coded[i] as f64 / first.rated[i] as f64;
+        if percent > 0.0 {
+            assert!(
+                shown.contains(&format!("{percent:.1}%")),
+                "{level}: {shown}"
+            );
+        }
+    }
+    let second = r.codes[1].code.clone();
+    press(&mut s, "j");
+    assert!(screen(&s).contains(&format!("{second}: percent of rated")));
+    press(&mut s, "b");
+    assert!(screen(&s).contains("Codes by orientation"));
 }
 
 #[test]
