@@ -28,6 +28,8 @@ use assert_cmd::Command;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// A researcher's folder of their own, removed when dropped: the project file `project.db` and
+/// the files a test writes beside it.
 pub struct Scratch {
     pub dir: tempfile::TempDir,
 }
@@ -71,6 +73,7 @@ impl Scratch {
         cmd
     }
 
+    /// The stdout of a command that must succeed.
     pub fn stdout(&self, args: &[&str]) -> String {
         let out = self
             .lacrima(args)
@@ -219,6 +222,7 @@ pub fn before_events(dump: &str) -> String {
     dump.split("== events").next().unwrap().to_string()
 }
 
+/// The one value a query gives.
 pub fn query_one<T: rusqlite::types::FromSql>(db: &Path, sql: &str) -> T {
     let conn = rusqlite::Connection::open(db).unwrap();
     conn.query_row(sql, [], |r| r.get(0)).unwrap()
