@@ -6,6 +6,7 @@
 
 pub mod agreement;
 pub mod analysis;
+pub mod autocode;
 pub mod cli;
 pub mod error;
 pub mod exchange;

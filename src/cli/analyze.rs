@@ -44,18 +44,27 @@ pub(super) fn analyze(project: &Path, a: &AnalyzeArgs) -> Result<()> {
     match var {
         None => {
             let f = frequencies(&store, &layout, &scope)?;
+            if a.plot {
+                return plotted(&f.warnings, super::plot::frequencies(&f));
+            }
             emit(a.format, &f, &f.warnings, |format, out| {
                 write_frequencies(&f, format, out)
             })
         }
         Some(v) if v.kind == VariableKind::Categorical => {
             let r = categorical_report(&store, &layout, &scope, v)?;
+            if a.plot {
+                return plotted(&r.warnings, super::plot::categorical(&r));
+            }
             emit(a.format, &r, &r.warnings, |format, out| {
                 write_categorical(&r, format, out)
             })
         }
         Some(v) => {
             let r = numeric_report(&store, &layout, &scope, v)?;
+            if a.plot {
+                return plotted(&r.warnings, super::plot::numeric(&r));
+            }
             emit(a.format, &r, &r.warnings, |format, out| {
                 write_numeric(&r, format, out)
             })
@@ -74,6 +83,13 @@ pub(super) fn cooccur(project: &Path, a: &CooccurArgs) -> Result<()> {
 }
 
 /// JSON carries its warnings inside; tables and CSV send them to standard error.
+fn plotted(warnings: &[String], chart: String) -> Result<()> {
+    for w in warnings {
+        warn(w);
+    }
+    stdout_line(&chart)
+}
+
 fn emit<T: Serialize>(
     format: ReportFormat,
     value: &T,

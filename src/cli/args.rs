@@ -68,6 +68,9 @@ pub enum Command {
     Consensus(super::consensus::ConsensusArgs),
     /// Settle the coders' disagreements into the consensus, on the terminal screen.
     Review(super::review::ReviewArgs),
+    /// Code by pattern: a regex for one code or a dictionary of code,pattern lines; --dry-run
+    /// counts and shows samples first.
+    Autocode(super::autocode::AutocodeArgs),
 }
 
 #[derive(Args, Debug)]
@@ -235,6 +238,10 @@ pub struct AnalyzeArgs {
     /// behind every cell.
     #[arg(long, conflicts_with = "format")]
     pub screen: bool,
+    /// Print the results as bar charts in the terminal (percent coded per level; means with and
+    /// without each code; frequencies without --by).
+    #[arg(long, conflicts_with_all = ["format", "screen"])]
+    pub plot: bool,
 }
 
 #[derive(Args, Debug)]

@@ -5,9 +5,11 @@ pub mod agreement;
 mod analyze;
 mod args;
 mod assign;
+mod autocode;
 mod consensus;
 mod dataset;
 mod demo;
+mod plot;
 mod review;
 mod table;
 
@@ -71,6 +73,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::Assign(a) => assign::assign(project, a),
         Command::Consensus(a) => consensus::consensus(project, a),
         Command::Review(a) => review::review(project, a),
+        Command::Autocode(a) => autocode::autocode(project, a),
         Command::Code { coder } => code(project, coder.as_deref()),
     }
 }

@@ -203,6 +203,8 @@ struct Pass<'a> {
     /// Set members: one spool per question, then one per coder (by name).
     question_sets: Vec<Spool>,
     review_sets: HashMap<String, Spool>,
+    /// Coders' GUIDs, derived once each.
+    users: HashMap<String, String>,
     summary: QdpxSummary,
 }
 
@@ -220,8 +222,11 @@ fn write_zip(store: &Store, target: &Path, file: File) -> Result<(File, QdpxSumm
     let stored = SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Stored)
         .unix_permissions(0o600);
+    // The fastest level: project.qde is mostly GUIDs and tags, which compress well at any
+    // level, and the default level was a quarter of the export's time.
     let deflated = SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(1))
         .unix_permissions(0o600);
 
     let mut pass = Pass {
@@ -242,6 +247,7 @@ fn write_zip(store: &Store, target: &Path, file: File) -> Result<(File, QdpxSumm
             .map(|q| Spool::new(target, &format!("q{}", q.id)))
             .collect::<Result<_>>()?,
         review_sets: HashMap::new(),
+        users: HashMap::new(),
         summary: QdpxSummary {
             coders: coders.len() as u64,
             codes: layout.codes.len() as u64,
@@ -530,7 +536,11 @@ impl Pass<'_> {
             let span = k.start.zip(k.end);
             let (start, end) = span.unwrap_or((0, length));
             let selection = g.selection(&source, &k.coder, code, span);
-            let user = g.user(&k.coder);
+            let user = self
+                .users
+                .entry(k.coder.clone())
+                .or_insert_with(|| g.user(&k.coder))
+                .clone();
             let (start, end) = (start.to_string(), end.to_string());
             let label = excerpt(&k.text);
             let mut attrs = vec![

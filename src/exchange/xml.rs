@@ -55,11 +55,11 @@ impl<W: Write> Xml<W> {
         Cow::Owned(out)
     }
 
-    fn start_of(&mut self, name: &str, attrs: &[(&str, &str)]) -> BytesStart<'static> {
-        let mut e = BytesStart::new(name.to_string());
+    fn start_of<'n>(&mut self, name: &'n str, attrs: &[(&str, &str)]) -> BytesStart<'n> {
+        let mut e = BytesStart::new(name);
         for (k, v) in attrs {
-            let v = self.clean(v).into_owned();
-            e.push_attribute((*k, v.as_str()));
+            let v = self.clean(v);
+            e.push_attribute((*k, v.as_ref()));
         }
         e
     }
@@ -83,7 +83,7 @@ impl<W: Write> Xml<W> {
     /// `<name>text</name>`.
     pub fn text_element(&mut self, name: &str, text: &str) -> Result<()> {
         self.open(name, &[])?;
-        let t = self.clean(text).into_owned();
+        let t = self.clean(text);
         self.w
             .write_event(Event::Text(BytesText::new(&t)))
             .map_err(xml_err)?;

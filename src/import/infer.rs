@@ -2,6 +2,7 @@
 //! value is a number, date when every one is ISO 8601, categorical with at most 20 distinct values,
 //! text otherwise.
 
+use crate::model::number::parse_number;
 use crate::store::VariableKind;
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashSet};
@@ -112,16 +113,6 @@ impl ColumnStats {
     pub fn looks_like_id(&self) -> bool {
         self.missing == 0 && self.sampled > 0 && self.sample.len() as u64 == self.sampled
     }
-}
-
-/// A number as lacrima reads one: finite, in Rust's (and R's) plain notation.
-pub fn parse_number(s: &str) -> Option<f64> {
-    let t = s.trim();
-    let first = t.bytes().next()?;
-    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
-        return None;
-    }
-    t.parse::<f64>().ok().filter(|f| f.is_finite())
 }
 
 /// ISO 8601 dates and date-times: 2024-03-01, 2024-03-01T10:15, 2024-03-01 10:15:00Z, ...

@@ -1,5 +1,5 @@
-//! How a value held as a number is written as text, the same in a spreadsheet's cells, in the
-//! project and on the screen.
+//! How a number is read from text and written as text, the same in a survey file, a filter typed
+//! on the screen, the project and a spreadsheet's cells.
 
 /// Whole numbers without a trailing ".0", so that an ID of 1001 stays "1001".
 pub fn format_number(f: f64) -> String {
@@ -8,4 +8,14 @@ pub fn format_number(f: f64) -> String {
     } else {
         format!("{f}")
     }
+}
+
+/// A number as lacrima reads one: finite, in Rust's (and R's) plain notation.
+pub fn parse_number(s: &str) -> Option<f64> {
+    let t = s.trim();
+    let first = t.bytes().next()?;
+    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
+        return None;
+    }
+    t.parse::<f64>().ok().filter(|f| f.is_finite())
 }

@@ -33,6 +33,7 @@ const ACTIONS: &[&str] = &[
     "codebook.delete",
     "codebook.memo",
     "consensus.decide",
+    "autocode",
 ];
 
 fn in_list(names: &[&str]) -> String {

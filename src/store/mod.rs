@@ -9,6 +9,7 @@ mod agreement_data;
 mod analysis_data;
 mod answers;
 mod assign;
+mod autocode;
 mod bulk;
 mod codebook;
 mod codebook_edit;
@@ -35,6 +36,7 @@ pub use answers::{
     QuestionRow,
 };
 pub use assign::{CoderProgress, MAX_PLAN_CODERS, Plan, PlanRequest, PlanSummary, plan_answers};
+pub use autocode::{AutocodeApplied, FoundCoding};
 pub use codebook::{CodeRecord, CodebookUpdate};
 pub use codebook_edit::{CodeFields, CodeUse, NewCode};
 pub use coding_edit::Toggled;

@@ -2,9 +2,10 @@
 //! project stores, and the counts and value statistics of the summary gathered on the way.
 
 use crate::error::{Error, Result};
-use crate::import::infer::{ColumnStats, is_iso_date, parse_number};
+use crate::import::infer::{ColumnStats, is_iso_date};
 use crate::import::source::Row;
 use crate::model::empty::{is_missing_value, normalize_newlines};
+use crate::model::number::parse_number;
 use crate::store::{RespondentRow, VariableKind};
 use rusqlite::types::ValueRef;
 

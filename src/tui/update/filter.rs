@@ -210,7 +210,7 @@ pub(super) fn prompt_done(state: &mut State, kind: &PromptKind, value: &str) -> 
             let v = state.variables[*i].clone();
             let value =
                 if v.kind == VariableKind::Numeric {
-                    FilterValue::Number(crate::import::infer::parse_number(value).ok_or_else(
+                    FilterValue::Number(crate::model::number::parse_number(value).ok_or_else(
                         || Error::input(format!("{} is numeric: type a number", v.name)),
                     )?)
                 } else {
