@@ -168,6 +168,17 @@ fn an_import_goes_into_a_new_project_and_says_what_it_brought() {
         stdout.contains("Nothing in the file was left out."),
         "{stdout}"
     );
+    // The import builds some indexes once at the end and checks no foreign key row by row:
+    // the project is whole and has the schema of any other.
+    let schema = "SELECT type, name, ifnull(sql, '') FROM sqlite_schema
+                  WHERE name <> 'variable_values' ORDER BY name";
+    let fresh = s.path("fresh.db");
+    lacrima_at(s.dir.path(), &fresh, &["init"])
+        .assert()
+        .success();
+    assert_eq!(rows(&new, schema), rows(&fresh, schema));
+    assert_eq!(rows(&new, "PRAGMA integrity_check"), [["ok"]]);
+    assert!(rows(&new, "PRAGMA foreign_key_check").is_empty());
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

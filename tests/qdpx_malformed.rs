@@ -53,9 +53,15 @@ fn refused(s: &Scratch, file: &str, expected: &[&str]) {
         !new.exists(),
         "the project made for the import was removed: {err}"
     );
-    let before = dump(&s.project());
+    let schema = "SELECT type, name, ifnull(sql, '') FROM sqlite_schema ORDER BY name";
+    let (before, indexes) = (dump(&s.project()), rows(&s.project(), schema));
     s.lacrima(&["import", "qdpx", file]).assert().code(1);
     assert_eq!(dump(&s.project()), before, "{file}: the project changed");
+    assert_eq!(
+        rows(&s.project(), schema),
+        indexes,
+        "{file}: the schema changed"
+    );
 }
 
 fn scratch() -> Scratch {

@@ -114,6 +114,8 @@ pub struct ExchangeWriter<'a> {
     insert_case_src: Statement<'a>,
     insert_respondent: Statement<'a>,
     insert_values: Option<Statement<'a>>,
+    /// Secondary indexes of the tables the import fills, dropped and made again at the end.
+    deferred_indexes: Vec<String>,
     done: bool,
 }
 
@@ -143,10 +145,18 @@ impl Store {
             // every page; the marker says an interrupted import to `Store::open`.
             conn.pragma_update(None, "journal_mode", "MEMORY")?;
         }
-        conn.execute_batch("BEGIN IMMEDIATE")?;
+        // Every id the import writes is one it has just made (the project has no respondents,
+        // so no answers, codings or reviews), so a foreign-key lookup per row proves nothing,
+        // as in the survey's first import; on again when the import ends either way.
+        conn.pragma_update(None, "foreign_keys", "OFF")?;
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            let _ = conn.pragma_update(None, "foreign_keys", "ON");
+            return Err(e.into());
+        }
         let started = (|| {
             conn.execute_batch(DROP_TEMP_TABLES)?;
             conn.execute_batch(TEMP_TABLES)?;
+            let deferred_indexes = defer_indexes(conn)?;
             conn.execute(
                 "INSERT INTO imports (file, imported_at, respondents_added, respondents_skipped)
                  VALUES (?1, ?2, 0, 0)",
@@ -180,11 +190,13 @@ impl Store {
                     "INSERT INTO respondents (ext_id, wave) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
                 )?,
                 insert_values: None,
+                deferred_indexes,
                 done: false,
             })
         })();
         if started.is_err() {
             let _ = conn.execute_batch("ROLLBACK");
+            let _ = conn.pragma_update(None, "foreign_keys", "ON");
         }
         started
     }
@@ -777,6 +789,11 @@ impl<'a> ExchangeWriter<'a> {
             })),
         )?;
         conn.execute_batch(DROP_TEMP_TABLES)?;
+        // Built once from the loaded tables, which is cheaper than row by row.
+        conn.pragma_update(None, "cache_size", -8_000)?;
+        for sql in &self.deferred_indexes {
+            conn.execute_batch(sql)?;
+        }
         if self.fresh {
             conn.execute(
                 "DELETE FROM project_meta WHERE key = 'import_incomplete'",
@@ -785,6 +802,7 @@ impl<'a> ExchangeWriter<'a> {
         }
         conn.execute_batch("COMMIT")?;
         self.done = true;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
         if self.fresh {
             conn.pragma_update(None, "journal_mode", "WAL")?;
         }
@@ -940,10 +958,30 @@ fn hyphenate(hex: &str) -> String {
     )
 }
 
+/// Drops the non-unique indexes of the tables the import fills (unique ones stay: they are what
+/// finds a repeated coding), returning the SQL that makes them again.
+fn defer_indexes(conn: &Connection) -> Result<Vec<String>> {
+    let mut st = conn.prepare(
+        "SELECT name, sql FROM sqlite_schema
+         WHERE type = 'index' AND tbl_name IN ('responses', 'codings', 'reviews')
+           AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE INDEX%'
+         ORDER BY name",
+    )?;
+    let indexes: Vec<(String, String)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (name, _) in &indexes {
+        conn.execute_batch(&format!("DROP INDEX {}", quote_ident(name)))?;
+    }
+    Ok(indexes.into_iter().map(|(_, sql)| sql).collect())
+}
+
 impl Drop for ExchangeWriter<'_> {
     fn drop(&mut self) {
         if !self.done {
+            // The rollback brings the dropped indexes back too.
             let _ = self.conn.execute_batch("ROLLBACK");
+            let _ = self.conn.pragma_update(None, "foreign_keys", "ON");
             if self.fresh {
                 let _ = self.conn.pragma_update(None, "journal_mode", "WAL");
             }
