@@ -27,7 +27,8 @@ pub struct Cli {
 pub enum Command {
     /// Create an empty project.
     Init,
-    /// Import a survey (CSV, TSV or XLSX); a later import adds a wave.
+    /// Import a survey (CSV, TSV or XLSX; a later import adds a wave), or a REFI-QDA project
+    /// with `import qdpx FILE`.
     Import(Box<ImportArgs>),
     /// Summarise the project: respondents, questions, variables, codes, coders.
     Info {
@@ -124,8 +125,13 @@ pub enum DocumentFormat {
 }
 
 #[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct ImportArgs {
-    pub file: PathBuf,
+    #[command(subcommand)]
+    pub from: Option<ImportFrom>,
+    /// The survey file (CSV, TSV or XLSX).
+    #[arg(required = true)]
+    pub file: Option<PathBuf>,
     /// The column that identifies respondents (default: id, ResponseId or resp_id).
     #[arg(long)]
     pub id: Option<String>,
@@ -164,8 +170,24 @@ pub struct ImportArgs {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum ImportFrom {
+    /// A REFI-QDA project (.qdpx from MAXQDA, ATLAS.ti, NVivo, QualCoder, lacrima, ...) into a
+    /// new project, or one without respondents: answers, respondents and their variables,
+    /// codebook, coders, codings, review marks and memos. What lacrima cannot hold is listed.
+    Qdpx(QdpxArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct QdpxArgs {
+    pub file: PathBuf,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: SummaryFormat,
+}
+
+#[derive(Subcommand, Debug)]
 pub enum CodebookCommand {
-    /// Add and update codes by name from a CSV (never deletes).
+    /// Add and update codes from a CSV (by name) or a REFI-QDA codebook .qdc (by GUID, else by
+    /// name); never deletes.
     Import { file: PathBuf },
     /// Write the codebook.
     Export(CodebookExportArgs),

@@ -48,6 +48,8 @@ pub enum AnalysisAction {
     Variables,
     /// Codebook order, or ascending q-value.
     Sort,
+    /// A bar chart of the selected code across the variable's levels.
+    Chart,
     Resize(u16, u16),
     /// The codes against a variable, computed in the background, are ready (no key).
     Computed,
@@ -59,15 +61,17 @@ pub enum AnalysisContext {
     Global,
     Variables,
     Table,
+    Chart,
     Answers,
     Help,
 }
 
 impl AnalysisContext {
-    pub const ALL: [AnalysisContext; 5] = [
+    pub const ALL: [AnalysisContext; 6] = [
         AnalysisContext::Global,
         AnalysisContext::Variables,
         AnalysisContext::Table,
+        AnalysisContext::Chart,
         AnalysisContext::Answers,
         AnalysisContext::Help,
     ];
@@ -77,6 +81,7 @@ impl AnalysisContext {
             AnalysisContext::Global => "Everywhere",
             AnalysisContext::Variables => "Choosing a variable",
             AnalysisContext::Table => "Codes by the variable",
+            AnalysisContext::Chart => "The chart of one code",
             AnalysisContext::Answers => "Answers behind a cell",
             AnalysisContext::Help => "This help",
         }
@@ -107,6 +112,10 @@ pub const ANALYSIS_ACTIONS: &[(AnalysisAction, &str)] = &[
     (
         AnalysisAction::Sort,
         "sort the codes by q-value, or back to codebook order",
+    ),
+    (
+        AnalysisAction::Chart,
+        "bar chart of the selected code across the levels / back to the table",
     ),
 ];
 
@@ -157,6 +166,14 @@ const ANALYSIS_KEYS: &[(AnalysisContext, &str, AnalysisAction)] = &[
     (AnalysisContext::Table, "enter", AnalysisAction::Open),
     (AnalysisContext::Table, "s", AnalysisAction::Sort),
     (AnalysisContext::Table, "v", AnalysisAction::Variables),
+    (AnalysisContext::Table, "b", AnalysisAction::Chart),
+    (AnalysisContext::Chart, "j", AnalysisAction::Down),
+    (AnalysisContext::Chart, "down", AnalysisAction::Down),
+    (AnalysisContext::Chart, "k", AnalysisAction::Up),
+    (AnalysisContext::Chart, "up", AnalysisAction::Up),
+    (AnalysisContext::Chart, "b", AnalysisAction::Chart),
+    (AnalysisContext::Chart, "esc", AnalysisAction::Back),
+    (AnalysisContext::Chart, "q", AnalysisAction::Back),
     (AnalysisContext::Table, "esc", AnalysisAction::Variables),
     (AnalysisContext::Answers, "j", AnalysisAction::Down),
     (AnalysisContext::Answers, "down", AnalysisAction::Down),
@@ -192,6 +209,8 @@ pub type AnalysisKeymap = ScreenKeymap<AnalysisAction>;
 pub enum View {
     Variables,
     Table,
+    /// The selected code as a bar chart across the levels.
+    Chart,
     Answers,
 }
 
@@ -396,6 +415,7 @@ impl AnalysisState {
         match self.view {
             View::Variables => AnalysisContext::Variables,
             View::Table => AnalysisContext::Table,
+            View::Chart => AnalysisContext::Chart,
             View::Answers => AnalysisContext::Answers,
         }
     }
@@ -485,6 +505,7 @@ fn apply(state: &mut AnalysisState, action: AnalysisAction) -> Result<()> {
     match state.view {
         View::Variables => variables_action(state, action),
         View::Table => table_action(state, action),
+        View::Chart => chart_action(state, action),
         View::Answers => answers_action(state, action),
     }
 }
@@ -624,6 +645,23 @@ fn table_action(state: &mut AnalysisState, action: AnalysisAction) -> Result<()>
         }
         AnalysisAction::Variables | AnalysisAction::Back => state.view = View::Variables,
         AnalysisAction::Open => drill(state)?,
+        AnalysisAction::Chart => state.view = View::Chart,
+        _ => {}
+    }
+    keep_row_visible(state);
+    Ok(())
+}
+
+/// On the chart, the rows still move (so the next code's chart is one key away).
+fn chart_action(state: &mut AnalysisState, action: AnalysisAction) -> Result<()> {
+    let last = state
+        .results
+        .as_ref()
+        .map_or(0, |r| r.len().saturating_sub(1));
+    match action {
+        AnalysisAction::Down => state.row = (state.row + 1).min(last),
+        AnalysisAction::Up => state.row = state.row.saturating_sub(1),
+        AnalysisAction::Chart | AnalysisAction::Back => state.view = View::Table,
         _ => {}
     }
     keep_row_visible(state);

@@ -10,7 +10,9 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{
+    Bar, BarChart, BarGroup, Block, BorderType, Borders, Clear, Paragraph, Wrap,
+};
 use unicode_width::UnicodeWidthStr;
 
 /// Colours with a meaning, named so tests can assert them.
@@ -57,6 +59,7 @@ pub fn render(frame: &mut Frame<'_>, state: &AnalysisState) {
         state.help,
         |frame, area| match (state.view, &state.results) {
             (View::Table, Some(r)) => render_table(frame, &p, area, r),
+            (View::Chart, Some(r)) => render_chart(frame, &p, area, r),
             (View::Answers, _) => render_answers(frame, &p, area),
             _ => render_variables(frame, &p, area),
         },
@@ -193,6 +196,107 @@ fn column_window(n: usize, selected: usize, space: usize, min_w: usize) -> (usiz
 fn bar(fraction: f64, width: usize) -> String {
     let n = (fraction.clamp(0.0, 1.0) * width as f64).round() as usize;
     format!("{}{}", "█".repeat(n), " ".repeat(width.saturating_sub(n)))
+}
+
+/// The selected code as a bar chart: percent of rated respondents coded per level, or the
+/// variable's mean with and without the code. Each bar carries its number, so the chart reads
+/// without colour.
+fn render_chart(frame: &mut Frame<'_>, p: &Painter<'_>, area: Rect, r: &Results) {
+    let s = p.state;
+    let var = s.variable().map(|v| v.name.clone()).unwrap_or_default();
+    let Some(k) = s.code_at(s.row) else {
+        return;
+    };
+    let code = r.code_name(k).to_string();
+    // (label, value in hundredths, the number printed on the bar)
+    // Percentages are drawn on their own 0-100 scale, means on the larger of the two.
+    let (what, bars, max): (String, Vec<(String, u64, String)>, Option<u64>) = match r {
+        Results::Categorical(c) => {
+            let c = &c.codes[k];
+            let bars = c
+                .levels
+                .iter()
+                .zip(c.rated.iter().zip(&c.coded))
+                .map(|(level, (&rated, &coded))| {
+                    let share = crate::report::share(coded, rated).unwrap_or(0.0) * 100.0;
+                    (
+                        level.clone(),
+                        (share * 100.0).round() as u64,
+                        format!("{share:.1}%"),
+                    )
+                })
+                .collect();
+            (
+                format!("{code}: percent of rated respondents coded, by {var}"),
+                bars,
+                Some(100 * 100),
+            )
+        }
+        Results::Numeric(n) => {
+            let c = &n.codes[k];
+            let bar = |label: &str, m: Option<f64>, count: usize| {
+                let v = crate::report::finite(m).unwrap_or(0.0).max(0.0);
+                (
+                    format!("{label} (n={count})"),
+                    (v * 100.0).round() as u64,
+                    format!("{v:.2}"),
+                )
+            };
+            (
+                format!("{code}: mean {var} with and without the code"),
+                vec![
+                    bar("coded", c.mean_coded, c.n_coded),
+                    bar("not coded", c.mean_not, c.n_not),
+                ],
+                None,
+            )
+        }
+    };
+    header(
+        frame,
+        area,
+        what.clone(),
+        format!(
+            "{} · {}",
+            test_summary(r, k),
+            p.hints(
+                AnalysisContext::Chart,
+                &[
+                    (AnalysisAction::Down, "next code"),
+                    (AnalysisAction::Chart, "back to the table"),
+                ],
+            )
+        ),
+    );
+    let b = body(area, 1);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Double)
+        .border_style(p.fg(SELECTED))
+        .title(format!(" {code} "));
+    let inner = block.inner(b);
+    frame.render_widget(block, b);
+    let n = bars.len().max(1) as u16;
+    let width = (inner.width.saturating_sub(n) / n).clamp(3, 16);
+    let data: Vec<Bar<'_>> = bars
+        .into_iter()
+        .map(|(label, value, text)| {
+            Bar::default()
+                .label(Line::from(fit(&label, width as usize)))
+                .value(value)
+                .text_value(text)
+        })
+        .collect();
+    let mut chart = BarChart::default()
+        .data(BarGroup::default().bars(&data))
+        .bar_width(width)
+        .bar_gap(1)
+        .bar_style(p.fg(BAR))
+        .value_style(Style::default().add_modifier(Modifier::REVERSED));
+    if let Some(m) = max {
+        chart = chart.max(m);
+    }
+    frame.render_widget(chart, inner);
 }
 
 fn render_table(frame: &mut Frame<'_>, p: &Painter<'_>, area: Rect, r: &Results) {
