@@ -224,8 +224,10 @@ fn scripted_session(path: &Path) {
                 });
                 s.counts_requested = s.counts_generation;
             }
-            while let Ok(Ok(c)) = worker.results.try_recv() {
-                update(&mut s, lacrima::tui::Action::Counts(c));
+            while let Ok(outcome) = worker.results.try_recv() {
+                if let lacrima::tui::worker::Outcome::Counts(Ok(c)) = outcome {
+                    update(&mut s, lacrima::tui::Action::Counts(c));
+                }
             }
             // The screen's one-second tick.
             if last_tick.elapsed() >= Duration::from_secs(1) {

@@ -13,6 +13,7 @@ pub mod exchange;
 pub mod export;
 pub mod import;
 pub mod model;
+pub mod publish;
 pub mod report;
 pub mod store;
 pub mod timefmt;

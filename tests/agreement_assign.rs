@@ -38,7 +38,7 @@ fn plan(s: &Scratch) -> BTreeMap<i64, (BTreeSet<String>, bool)> {
 fn assign(s: &Scratch, extra: &[&str]) -> Value {
     let mut args = vec!["assign", "--format", "json"];
     args.extend_from_slice(extra);
-    serde_json::from_str(&s.stdout(&args)).unwrap()
+    s.json(&args)
 }
 
 #[test]
@@ -133,19 +133,11 @@ fn answers_already_coded_keep_their_coders() {
         &s,
         &["--coders", "ana,cy", "--overlap", "10%", "--seed", "5"],
     );
-    let coded: Vec<i64> = {
-        let conn = rusqlite::Connection::open(s.project()).unwrap();
-        let mut st = conn
-            .prepare(
-                "SELECT v.response_id FROM reviews v JOIN coders d ON d.id = v.coder_id
-                 WHERE d.name = 'ana'",
-            )
-            .unwrap();
-        st.query_map([], |r| r.get(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect()
-    };
+    let coded: Vec<i64> = query_all(
+        &s.project(),
+        "SELECT v.response_id FROM reviews v JOIN coders d ON d.id = v.coder_id
+         WHERE d.name = 'ana'",
+    );
     assert_eq!(coded.len(), 150);
     let p = plan(&s);
     for id in &coded {
@@ -187,19 +179,13 @@ fn a_plan_for_one_question_leaves_the_others_alone() {
     );
     assert_eq!(got["answers"], offered);
     let after = plan(&s);
-    let in_client: BTreeSet<i64> = {
-        let conn = rusqlite::Connection::open(s.project()).unwrap();
-        let mut st = conn
-            .prepare(
-                "SELECT s.id FROM responses s JOIN questions q ON q.id = s.question_id
-                 WHERE q.name = 'consequence_client'",
-            )
-            .unwrap();
-        st.query_map([], |r| r.get(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect()
-    };
+    let in_client: BTreeSet<i64> = query_all(
+        &s.project(),
+        "SELECT s.id FROM responses s JOIN questions q ON q.id = s.question_id
+         WHERE q.name = 'consequence_client'",
+    )
+    .into_iter()
+    .collect();
     for (id, v) in &before {
         if !in_client.contains(id) {
             assert_eq!(

@@ -16,18 +16,13 @@ const REFERENCE: &str = concat!(
 );
 const TOLERANCE: f64 = 1e-9;
 
-fn json(s: &Scratch, args: &[&str]) -> Value {
-    serde_json::from_str(&s.stdout(args)).expect("valid JSON")
-}
-
 /// A project whose answers are the units of a `unit,coder,code` reference file: one respondent
 /// per unit with one open answer, the given codebook, and the file's rows as codings.
 fn reference_project(long_csv: &str, codebook: &[&str]) -> Scratch {
-    let s = Scratch::new();
     let text = std::fs::read_to_string(format!("{REFERENCE}{long_csv}")).unwrap();
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     let mut units: Vec<String> = Vec::new();
-    let mut codings = String::from("respondent,question,coder,code,start,end,memo\n");
+    let mut codings = String::new();
     for r in rdr.records() {
         let r = r.unwrap();
         if !units.contains(&r[0].to_string()) {
@@ -35,19 +30,12 @@ fn reference_project(long_csv: &str, codebook: &[&str]) -> Scratch {
         }
         codings.push_str(&format!("{},answer,{},{},,,\n", &r[0], &r[1], &r[2]));
     }
-    let mut survey = String::from("id,answer\n");
-    for u in &units {
-        survey.push_str(&format!("{u},What the crying led to for respondent {u}\n"));
-    }
-    let mut book = String::from("name\n");
-    for c in codebook {
-        book.push_str(&format!("{c}\n"));
-    }
-    s.write("survey.csv", survey);
-    s.write("codebook.csv", book);
-    s.write("codings.csv", codings);
-    import_one_question_project(&s);
-    s
+    let survey = answers_csv(
+        units
+            .iter()
+            .map(|u| (u, format!("What the crying led to for respondent {u}"))),
+    );
+    one_question_project(&survey, &codebook_csv(codebook), Some(&codings))
 }
 
 fn close(actual: &Value, expected: &Value, what: &str) {
@@ -66,7 +54,7 @@ fn check_against_reference(reference: &str, codebook: &[&str]) {
         serde_json::from_str(&std::fs::read_to_string(format!("{REFERENCE}{reference}")).unwrap())
             .unwrap();
     let s = reference_project("multilabel_toy.long.csv", codebook);
-    let got = json(&s, &["agreement", "--format", "json"]);
+    let got = s.json(&["agreement", "--format", "json"]);
     assert_eq!(got["coders"], serde_json::json!(["A", "B", "C"]));
     assert_eq!(got["question"], Value::Null);
     assert_eq!(got["units"], expected["input"]["units"]);
@@ -141,7 +129,7 @@ fn a_code_nobody_used_adds_an_undefined_row_and_moves_only_the_pooled_values() {
         "multilabel_toy.long.csv",
         &["cost", "risk", "trust", "unused"],
     );
-    let got = json(&s, &["agreement", "--format", "json", "--code", "unused"]);
+    let got = s.json(&["agreement", "--format", "json", "--code", "unused"]);
     let row = &got["codes"][0];
     assert_eq!(row["krippendorff_alpha"], Value::Null);
     assert_eq!(row["undefined_reason"], "no coder applied this code");
@@ -160,18 +148,11 @@ fn a_code_nobody_used_adds_an_undefined_row_and_moves_only_the_pooled_values() {
 type Sets = BTreeMap<(String, String), BTreeMap<String, BTreeSet<String>>>;
 
 fn fixture_sets() -> Sets {
-    let mut rdr = csv::Reader::from_path(format!("{FIXTURES}tcit_codings.csv")).unwrap();
     let mut sets = Sets::new();
-    for r in rdr.records() {
-        let r = r.unwrap();
-        let codes = sets
-            .entry((r[0].to_string(), r[1].to_string()))
+    for ((respondent, question, coder), codes) in fixture_decisions() {
+        sets.entry((respondent, question))
             .or_default()
-            .entry(r[2].to_string())
-            .or_default();
-        if !r[3].is_empty() {
-            codes.insert(r[3].to_string());
-        }
+            .insert(coder, codes);
     }
     sets
 }
@@ -179,7 +160,7 @@ fn fixture_sets() -> Sets {
 #[test]
 fn the_demo_agreement_matches_cohen_and_krippendorff_by_hand() {
     let s = demo();
-    let got = json(&s, &["agreement", "--format", "json"]);
+    let got = s.json(&["agreement", "--format", "json"]);
     let sets = fixture_sets();
     assert_eq!(got["coders"], serde_json::json!(["ana", "ben"]));
     assert_eq!(got["units"], sets.len() as u64);
@@ -232,11 +213,8 @@ fn the_demo_agreement_matches_cohen_and_krippendorff_by_hand() {
 #[test]
 fn one_question_and_one_code_can_be_looked_at_alone() {
     let s = demo();
-    let whole = json(&s, &["agreement", "--format", "json"]);
-    let one = json(
-        &s,
-        &["agreement", "--format", "json", "--code", "Felt-Cared-For"],
-    );
+    let whole = s.json(&["agreement", "--format", "json"]);
+    let one = s.json(&["agreement", "--format", "json", "--code", "Felt-Cared-For"]);
     let rows = one["codes"].as_array().unwrap();
     assert_eq!(rows.len(), 1, "--code limits the rows");
     let full = whole["codes"]
@@ -248,16 +226,13 @@ fn one_question_and_one_code_can_be_looked_at_alone() {
     assert_eq!(&rows[0], full, "case-insensitive, same values");
     assert_eq!(one["overall"], whole["overall"], "overall stays whole");
 
-    let q = json(
-        &s,
-        &[
-            "agreement",
-            "--format",
-            "json",
-            "--question",
-            "consequence_client",
-        ],
-    );
+    let q = s.json(&[
+        "agreement",
+        "--format",
+        "json",
+        "--question",
+        "consequence_client",
+    ]);
     assert_eq!(q["question"], "consequence_client");
     let per_question = fixture_sets()
         .keys()
@@ -297,7 +272,7 @@ fn csv_has_a_row_per_code_then_overall_and_the_table_marks_reliability() {
     let overall = rows.last().unwrap();
     assert_eq!(&overall[0], "ana;ben");
     assert_eq!(&overall[1], "(overall)");
-    let whole = json(&s, &["agreement", "--format", "json"]);
+    let whole = s.json(&["agreement", "--format", "json"]);
     let pooled: f64 = overall[9].parse().unwrap();
     close(
         &Value::from(pooled),
@@ -345,12 +320,12 @@ fn intervals_are_reproducible_and_bracket_the_estimates() {
         "--seed",
         "11",
     ];
-    let a = json(&s, &args);
-    assert_eq!(a, json(&s, &args), "same seed, same intervals");
+    let a = s.json(&args);
+    assert_eq!(a, s.json(&args), "same seed, same intervals");
     assert_eq!(a["bootstrap"]["resamples"], 300);
     let mut other = args.to_vec();
     other[7] = "12";
-    assert_ne!(a["overall"], json(&s, &other)["overall"], "another seed");
+    assert_ne!(a["overall"], s.json(&other)["overall"], "another seed");
     for row in a["codes"].as_array().unwrap() {
         let (lo, hi) = (
             row["krippendorff_alpha_ci_low"].as_f64().unwrap(),
@@ -386,7 +361,7 @@ fn intervals_are_reproducible_and_bracket_the_estimates() {
 #[test]
 fn pairs_show_which_coder_diverges() {
     let s = reference_project("multilabel_toy.long.csv", &["cost", "risk", "trust"]);
-    let got = json(&s, &["agreement", "--format", "json", "--pairs"]);
+    let got = s.json(&["agreement", "--format", "json", "--pairs"]);
     let pairs = got["pairs"].as_array().unwrap();
     let names: Vec<String> = pairs
         .iter()
@@ -428,43 +403,29 @@ fn pairs_show_which_coder_diverges() {
 // ---------------------------------------------------------------------------------------------
 // Bad input
 
-fn refused(s: &Scratch, args: &[&str], expect: &[&str]) {
-    let before = dump(&s.project());
-    let err = s.fails(args);
-    for e in expect {
-        assert!(err.contains(e), "expected {e:?} in {err}");
-    }
-    assert_eq!(dump(&s.project()), before, "the project is unchanged");
-}
-
 #[test]
 fn bad_requests_say_what_exists() {
     let s = demo();
-    refused(
-        &s,
+    s.refuses(
         &["agreement", "--coders", "ana"],
         &["at least two coders", "only ana was named", "ana, ben"],
     );
-    refused(
-        &s,
+    s.refuses(
         &["agreement", "--coders", "ana,zoe"],
         &["no coder called \"zoe\"", "the coders are: ana, ben"],
     );
-    refused(
-        &s,
+    s.refuses(
         &["agreement", "--question", "nope"],
         &[
             "no question called \"nope\"",
             "consequence_client, consequence_relationship, consequence_therapist",
         ],
     );
-    refused(
-        &s,
+    s.refuses(
         &["agreement", "--code", "Rupture"],
         &["no code called \"Rupture\"", "rupture-worry"],
     );
-    refused(
-        &s,
+    s.refuses(
         &["agreement", "--code", "client"],
         &["\"client\" only groups other codes", "felt-cared-for"],
     );
@@ -477,24 +438,18 @@ fn bad_requests_say_what_exists() {
 #[test]
 fn a_question_nobody_rated_and_a_lone_coder_are_refused() {
     let s = small_project();
-    s.write(
+    s.add_codings(
         "codings.csv",
-        "respondent,question,coder,code,start,end,memo\nR1,answer_a,ana,Deepened,,,\n\
-         R1,answer_a,ben,,,,\n",
+        "R1,answer_a,ana,Deepened,,,\nR1,answer_a,ben,,,,\n",
     );
-    s.lacrima(&["codings", "import", "codings.csv"])
-        .assert()
-        .success();
-    refused(
-        &s,
+    s.refuses(
         &["agreement", "--question", "answer_b"],
         &[
             "nobody has rated answers of question \"answer_b\"",
             "ana (rated nothing)",
         ],
     );
-    refused(
-        &s,
+    s.refuses(
         &["agreement", "--question", "answer_b", "--coders", "ana,ben"],
         &[
             "no answer of question \"answer_b\" was rated by ana or ben",
@@ -502,15 +457,8 @@ fn a_question_nobody_rated_and_a_lone_coder_are_refused() {
         ],
     );
     let one = small_project();
-    one.write(
-        "codings.csv",
-        "respondent,question,coder,code,start,end,memo\nR1,answer_a,ana,Deepened,,,\n",
-    );
-    one.lacrima(&["codings", "import", "codings.csv"])
-        .assert()
-        .success();
-    refused(
-        &one,
+    one.add_codings("codings.csv", "R1,answer_a,ana,Deepened,,,\n");
+    one.refuses(
         &["agreement"],
         &[
             "at least two coders",
@@ -518,11 +466,7 @@ fn a_question_nobody_rated_and_a_lone_coder_are_refused() {
             "--coders A,B",
         ],
     );
-    refused(
-        &small_project(),
-        &["agreement"],
-        &["nobody has rated answers"],
-    );
+    small_project().refuses(&["agreement"], &["nobody has rated answers"]);
     let none = Scratch::new();
     let err = none.fails(&["agreement"]);
     assert!(err.contains("no project at"), "{err}");
@@ -535,11 +479,10 @@ fn a_question_nobody_rated_and_a_lone_coder_are_refused() {
 /// A project with `units` answers coded by coders c1..ck from a table of code sets
 /// (None = not rated).
 fn generated_project(table: &[Vec<Option<Vec<usize>>>], codes: usize) -> Scratch {
-    let s = Scratch::new();
-    let mut survey = String::from("id,answer\n");
-    let mut codings = String::from("respondent,question,coder,code,start,end,memo\n");
+    let survey =
+        answers_csv((0..table.len()).map(|u| (format!("R{u}"), format!("answer number {u}"))));
+    let mut codings = String::new();
     for (u, row) in table.iter().enumerate() {
-        survey.push_str(&format!("R{u},answer number {u}\n"));
         for (g, cell) in row.iter().enumerate() {
             match cell {
                 None => {}
@@ -554,15 +497,8 @@ fn generated_project(table: &[Vec<Option<Vec<usize>>>], codes: usize) -> Scratch
             }
         }
     }
-    let book: String = std::iter::once("name".to_string())
-        .chain((0..codes).map(|c| format!("k{c}")))
-        .collect::<Vec<_>>()
-        .join("\n");
-    s.write("survey.csv", survey);
-    s.write("codebook.csv", book + "\n");
-    s.write("codings.csv", codings);
-    import_one_question_project(&s);
-    s
+    let book = codebook_csv((0..codes).map(|c| format!("k{c}")));
+    one_question_project(&survey, &book, Some(&codings))
 }
 
 fn cell() -> impl Strategy<Value = Option<Vec<usize>>> {
@@ -588,8 +524,8 @@ proptest! {
         prop_assume!(coders.len() >= 2);
         let forward = coders.join(",");
         let backward: Vec<String> = coders.iter().rev().cloned().collect();
-        let a = json(&s, &["agreement", "--format", "json", "--coders", &forward]);
-        let b = json(&s, &["agreement", "--format", "json", "--coders", &backward.join(",")]);
+        let a = s.json(&["agreement", "--format", "json", "--coders", &forward]);
+        let b = s.json(&["agreement", "--format", "json", "--coders", &backward.join(",")]);
         for (x, y) in a["codes"].as_array().unwrap().iter().zip(b["codes"].as_array().unwrap()) {
             for key in ["percent_agreement", "fleiss_kappa", "krippendorff_alpha", "gwet_ac1",
                         "brennan_prediger", "cohen_kappa", "scott_pi"] {
@@ -629,7 +565,7 @@ proptest! {
             .map(|s| vec![Some(s.iter().copied().collect()); 2])
             .collect();
         let s = generated_project(&table, 3);
-        let got = json(&s, &["agreement", "--format", "json"]);
+        let got = s.json(&["agreement", "--format", "json"]);
         for row in got["codes"].as_array().unwrap() {
             prop_assert_eq!(row["percent_agreement"].as_f64(), Some(1.0));
             for key in ["cohen_kappa", "krippendorff_alpha", "gwet_ac1", "brennan_prediger"] {

@@ -7,21 +7,19 @@ use common::*;
 
 /// A survey of `n` respondents with one open answer each, and the small codebook's codes.
 fn project(n: usize) -> Scratch {
-    let s = Scratch::new();
-    let mut survey = String::from("id,answer\n");
-    for i in 0..n {
-        survey.push_str(&format!("R{i},Answer number {i} about the session\n"));
-    }
-    s.write("survey.csv", survey);
-    s.write("codebook.csv", SMALL_CODEBOOK);
-    import_one_question_project(&s);
-    s
+    let survey = answers_csv((0..n).map(|i| {
+        (
+            format!("R{i}"),
+            format!("Answer number {i} about the session"),
+        )
+    }));
+    one_question_project(&survey, SMALL_CODEBOOK, None)
 }
 
 #[test]
 fn hundreds_of_codings_are_counted_and_stored_once_each() {
     let s = project(300);
-    let mut file = String::from("respondent,question,coder,code,start,end,memo\n");
+    let mut file = String::from(CODINGS_HEADER);
     for i in 0..300 {
         file.push_str(&format!("R{i},answer,ana,Deepened,,,\n"));
         file.push_str(&format!("R{i},answer,ana,Felt cared for,0,6,\n"));
@@ -53,34 +51,21 @@ fn hundreds_of_codings_are_counted_and_stored_once_each() {
         out.contains("0 added, 800 already present; 0 answers"),
         "{out}"
     );
-    let strip = |d: &str| d.split("== events").next().unwrap().to_string();
-    assert_eq!(strip(&dump(&s.project())), strip(&before));
+    assert_eq!(without_events(&dump(&s.project())), without_events(&before));
 }
 
 #[test]
 fn a_second_file_updates_memos_and_an_empty_code_beside_codes_warns() {
     let s = project(3);
-    s.write(
+    s.add_codings(
         "first.csv",
-        "respondent,question,coder,code,start,end,memo\nR0,answer,ana,Deepened,,,old\n\
-         R1,answer,ana,Deepened,,,keep\n",
+        "R0,answer,ana,Deepened,,,old\nR1,answer,ana,Deepened,,,keep\n",
     );
-    s.lacrima(&["codings", "import", "first.csv"])
-        .assert()
-        .success();
     s.write(
         "second.csv",
-        "respondent,question,coder,code,start,end,memo\nR0,answer,ana,Deepened,,,new\n\
-         R1,answer,ana,Deepened,,,\nR1,answer,ana,,,,\n",
+        codings_csv("R0,answer,ana,Deepened,,,new\nR1,answer,ana,Deepened,,,\nR1,answer,ana,,,,\n"),
     );
-    let out = s
-        .lacrima(&["codings", "import", "second.csv"])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
+    let (stdout, stderr) = s.outputs(&["codings", "import", "second.csv"]);
     assert!(
         stdout.contains(
             "0 added, 2 already present; 0 answers newly marked reviewed; 1 memos updated"

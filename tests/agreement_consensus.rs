@@ -18,30 +18,24 @@ use std::collections::BTreeSet;
 /// - R5: only ana (C)                                -> not compared
 /// - R6: ana B; ben C                                -> B and C open
 fn project() -> Scratch {
-    let s = Scratch::new();
-    let mut survey = String::from("id,answer\n");
-    for r in 1..=6 {
-        survey.push_str(&format!(
-            "R{r},The client cried with me and then told me she felt seen for once.\n"
-        ));
-    }
-    s.write("survey.csv", survey);
-    s.write(
-        "codebook.csv",
+    let survey = answers_csv((1..=6).map(|r| {
+        (
+            format!("R{r}"),
+            "The client cried with me and then told me she felt seen for once.",
+        )
+    }));
+    one_question_project(
+        &survey,
         "name,parent\nGroup,\nA,Group\nB,Group\nC,\n",
-    );
-    s.write(
-        "codings.csv",
-        "respondent,question,coder,code,start,end,memo\n\
-         R1,answer,ana,A,,,\nR1,answer,ben,A,,,\n\
+        Some(
+            "R1,answer,ana,A,,,\nR1,answer,ben,A,,,\n\
          R2,answer,ana,A,0,5,\nR2,answer,ana,B,,,\nR2,answer,ben,A,3,10,\nR2,answer,ben,A,20,25,\n\
          R3,answer,ana,A,0,5,\nR3,answer,ben,A,,,\n\
          R4,answer,ana,,,,\nR4,answer,ben,,,,\n\
          R5,answer,ana,C,,,\n\
          R6,answer,ana,B,,,\nR6,answer,ben,C,,,\n",
-    );
-    import_one_question_project(&s);
-    s
+        ),
+    )
 }
 
 /// The consensus coder's codings as "R1 A" / "R2 A 0-10" lines.
@@ -72,7 +66,7 @@ fn set(items: &[&str]) -> BTreeSet<String> {
 #[test]
 fn agreed_codes_are_prefilled_and_disagreements_are_left() {
     let s = project();
-    let out: Value = serde_json::from_str(&s.stdout(&[
+    let out = s.json(&[
         "consensus",
         "--from",
         "ana,ben",
@@ -81,8 +75,7 @@ fn agreed_codes_are_prefilled_and_disagreements_are_left() {
         "maria",
         "--format",
         "json",
-    ]))
-    .unwrap();
+    ]);
     assert_eq!(out["answers_compared"], 5, "R5 was rated by ana only");
     assert_eq!(out["answers_not_compared"], 1);
     assert_eq!(out["codings_added"], 4);
@@ -133,17 +126,9 @@ fn agreed_codes_are_prefilled_and_disagreements_are_left() {
     assert_eq!(decisions, 3, "A on R1, R2 and R3");
 
     // The consensus is an ordinary coder for every later step.
-    let agreement: Value = serde_json::from_str(&s.stdout(&[
-        "agreement",
-        "--format",
-        "json",
-        "--coders",
-        "ana,consensus",
-    ]))
-    .unwrap();
+    let agreement = s.json(&["agreement", "--format", "json", "--coders", "ana,consensus"]);
     assert_eq!(agreement["coder_counts"]["consensus"], 4);
-    let default: Value =
-        serde_json::from_str(&s.stdout(&["agreement", "--format", "json"])).unwrap();
+    let default = s.json(&["agreement", "--format", "json"]);
     assert_eq!(
         default["coders"],
         serde_json::json!(["ana", "ben"]),
@@ -185,13 +170,7 @@ fn decisions_made_by_people_are_never_overwritten() {
         .unwrap();
     drop(store);
     // Someone codes R6 by hand as the consensus coder.
-    s.write(
-        "by_hand.csv",
-        "respondent,question,coder,code,start,end,memo\nR6,answer,consensus,C,0,10,\n",
-    );
-    s.lacrima(&["codings", "import", "by_hand.csv"])
-        .assert()
-        .success();
+    s.add_codings("by_hand.csv", "R6,answer,consensus,C,0,10,\n");
     let before = consensus_codings(&s);
     assert!(!before.contains("R1 A"));
     let out = s.stdout(&["consensus", "--from", "ana,ben", "--agreed"]);
@@ -220,25 +199,33 @@ struct Ids {
 }
 
 fn ids(s: &Scratch) -> Ids {
-    let q = |sql: &str| -> i64 { query_one(&s.project(), sql) };
-    let coder = |n: &str| q(&format!("SELECT id FROM coders WHERE name = '{n}'"));
-    let code = |n: &str| q(&format!("SELECT id FROM codes WHERE name = '{n}'"));
     let mut r = vec![0];
     for i in 1..=6 {
-        r.push(q(&format!(
-            "SELECT s.id FROM responses s JOIN respondents r ON r.id = s.respondent_id
-             WHERE r.ext_id = 'R{i}'"
-        )));
+        r.push(response_of(s, &format!("R{i}")));
     }
     Ids {
-        ana: coder("ana"),
-        ben: coder("ben"),
-        consensus: coder("consensus"),
-        a: code("A"),
-        b: code("B"),
-        c: code("C"),
+        ana: coder_id(s, "ana"),
+        ben: coder_id(s, "ben"),
+        consensus: coder_id(s, "consensus"),
+        a: code_id(s, "A"),
+        b: code_id(s, "B"),
+        c: code_id(s, "C"),
         r,
     }
+}
+
+fn coder_id(s: &Scratch, name: &str) -> i64 {
+    query_one(
+        &s.project(),
+        &format!("SELECT id FROM coders WHERE name = '{name}'"),
+    )
+}
+
+fn code_id(s: &Scratch, name: &str) -> i64 {
+    query_one(
+        &s.project(),
+        &format!("SELECT id FROM codes WHERE name = '{name}'"),
+    )
 }
 
 /// The project after `lacrima consensus --from ana,ben --agreed`, its ids, and ana and ben as
@@ -414,13 +401,7 @@ fn bad_consensus_requests_say_what_exists() {
     let err = s.fails(&["consensus", "--from", "ana,ben", "--agreed", "--as", "ana"]);
     assert!(err.contains("one of the coders compared"), "{err}");
     assert_eq!(dump(&s.project()), before);
-    s.write(
-        "cy.csv",
-        "respondent,question,coder,code,start,end,memo\nR1,answer,cy,A,,,\n",
-    );
-    s.lacrima(&["codings", "import", "cy.csv"])
-        .assert()
-        .success();
+    s.add_codings("cy.csv", "R1,answer,cy,A,,,\n");
     let before = dump(&s.project());
     let err = s.fails(&["consensus", "--from", "ana,ben", "--agreed", "--as", "cy"]);
     assert!(err.contains("\"cy\" is an ordinary coder"), "{err}");
@@ -439,7 +420,6 @@ fn bad_consensus_requests_say_what_exists() {
 /// - S4: ben only, nothing applies            -> copied from ben: reviewed, no code
 /// - X1: nobody                               -> not in the consensus
 fn split_project() -> Scratch {
-    let s = Scratch::new();
     let mut survey = String::from("id,group,answer\n");
     for (r, g) in [
         ("D1", "a"),
@@ -454,20 +434,18 @@ fn split_project() -> Scratch {
             "{r},{g},She said the sessions made her feel less alone at night.\n"
         ));
     }
-    s.write("survey.csv", survey);
-    s.write("codebook.csv", "name,parent\nA,\nB,\nC,\n");
-    s.write(
-        "codings.csv",
-        "respondent,question,coder,code,start,end,memo\n\
-         D1,answer,ana,A,,,\nD1,answer,ben,A,,,\n\
+    one_question_project(
+        &survey,
+        "name,parent\nA,\nB,\nC,\n",
+        Some(
+            "D1,answer,ana,A,,,\nD1,answer,ben,A,,,\n\
          D2,answer,ana,B,,,\nD2,answer,ben,C,,,\n\
          S1,answer,ana,A,4,10,she is quoting her mother\nS1,answer,ana,B,,,\n\
          S2,answer,ana,,,,\n\
          S3,answer,ben,C,,,\nS3,answer,ben,A,0,3,\n\
          S4,answer,ben,,,,\n",
-    );
-    import_one_question_project(&s);
-    s
+        ),
+    )
 }
 
 /// Response id of a respondent's answer.
@@ -483,18 +461,14 @@ fn response_of(s: &Scratch, ext_id: &str) -> i64 {
 
 /// The respondents the consensus coder has marked as reviewed.
 fn consensus_reviewed(s: &Scratch) -> BTreeSet<String> {
-    let conn = rusqlite::Connection::open(s.project()).unwrap();
-    let mut st = conn
-        .prepare(
-            "SELECT r.ext_id FROM reviews v JOIN coders d ON d.id = v.coder_id
-             JOIN responses s ON s.id = v.response_id JOIN respondents r ON r.id = s.respondent_id
-             WHERE d.name = 'consensus'",
-        )
-        .unwrap();
-    st.query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<rusqlite::Result<_>>()
-        .unwrap()
+    query_all(
+        &s.project(),
+        "SELECT r.ext_id FROM reviews v JOIN coders d ON d.id = v.coder_id
+         JOIN responses s ON s.id = v.response_id JOIN respondents r ON r.id = s.respondent_id
+         WHERE d.name = 'consensus'",
+    )
+    .into_iter()
+    .collect()
 }
 
 #[test]
@@ -520,12 +494,10 @@ fn single_coded_answers_are_copied_so_the_consensus_holds_every_answer() {
         ),
         "{status}"
     );
-    let status: Value =
-        serde_json::from_str(&s.stdout(&["consensus", "--from", "ana,ben", "--format", "json"]))
-            .unwrap();
+    let status = s.json(&["consensus", "--from", "ana,ben", "--format", "json"]);
     assert_eq!(status["single_pending"], 4);
 
-    let out: Value = serde_json::from_str(&s.stdout(&[
+    let out = s.json(&[
         "consensus",
         "--from",
         "ana,ben",
@@ -535,8 +507,7 @@ fn single_coded_answers_are_copied_so_the_consensus_holds_every_answer() {
         "maria",
         "--format",
         "json",
-    ]))
-    .unwrap();
+    ]);
     assert_eq!(out["answers_compared"], 2);
     assert_eq!(out["answers_single"], 4);
     assert_eq!(out["codings_added"], 1, "A on D1");
@@ -648,8 +619,7 @@ fn single_coded_answers_are_copied_so_the_consensus_holds_every_answer() {
     assert_eq!(dump(&s.project()), before);
 
     // Analysis and the coded dataset default to the consensus, single-coded answers included.
-    let analysis: Value =
-        serde_json::from_str(&s.stdout(&["analyze", "--format", "json"])).unwrap();
+    let analysis = s.json(&["analyze", "--format", "json"]);
     assert_eq!(analysis["coder"], "consensus");
     assert_eq!(analysis["respondents_rated"], 5, "D1 and S1-S4");
     let csv = s.stdout(&["export", "dataset"]);
@@ -676,18 +646,8 @@ fn single_coded_answers_are_copied_so_the_consensus_holds_every_answer() {
 
     // Once the disagreement is settled, the consensus is complete.
     let mut store = Store::open(&s.project()).unwrap();
-    let coder = |n: &str| -> i64 {
-        query_one(
-            &s.project(),
-            &format!("SELECT id FROM coders WHERE name = '{n}'"),
-        )
-    };
-    let code = |n: &str| -> i64 {
-        query_one(
-            &s.project(),
-            &format!("SELECT id FROM codes WHERE name = '{n}'"),
-        )
-    };
+    let coder = |n: &str| coder_id(&s, n);
+    let code = |n: &str| code_id(&s, n);
     let from = [
         (coder("ana"), "ana".to_string()),
         (coder("ben"), "ben".to_string()),
@@ -726,13 +686,7 @@ fn single_coded_answers_the_consensus_decided_are_left_alone() {
         "{out}"
     );
     // S3 is coded by hand as the consensus coder before anything is copied.
-    s.write(
-        "by_hand.csv",
-        "respondent,question,coder,code,start,end,memo\nS3,answer,consensus,B,5,9,mine\n",
-    );
-    s.lacrima(&["codings", "import", "by_hand.csv"])
-        .assert()
-        .success();
+    s.add_codings("by_hand.csv", "S3,answer,consensus,B,5,9,mine\n");
     let out = s.stdout(&["consensus", "--from", "ana,ben", "--single"]);
     assert!(
         out.starts_with(
@@ -778,7 +732,7 @@ fn single_coded_answers_the_consensus_decided_are_left_alone() {
 
     // Running both again changes nothing: S3 stays as it was.
     let before = dump(&s.project());
-    let out: Value = serde_json::from_str(&s.stdout(&[
+    let out = s.json(&[
         "consensus",
         "--from",
         "ana,ben",
@@ -786,8 +740,7 @@ fn single_coded_answers_the_consensus_decided_are_left_alone() {
         "--single",
         "--format",
         "json",
-    ]))
-    .unwrap();
+    ]);
     assert_eq!(out["codings_added"], 0);
     assert_eq!(out["single_copied"], 0);
     assert_eq!(out["single_kept"], 4);
@@ -797,24 +750,19 @@ fn single_coded_answers_the_consensus_decided_are_left_alone() {
 /// Three coders, each answer rated by some of them: R1 by ana and ben, R2 by ben and cat, R3 by
 /// all three, R4 by cat alone, R5 by all three (ben applied nothing).
 fn three_coders() -> Scratch {
-    let s = Scratch::new();
-    let mut survey = String::from("id,answer\n");
-    for r in 1..=5 {
-        survey.push_str(&format!("R{r},I cried when she told me about her son.\n"));
-    }
-    s.write("survey.csv", survey);
-    s.write("codebook.csv", "name\nA\nB\nC\n");
-    s.write(
-        "codings.csv",
-        "respondent,question,coder,code,start,end,memo\n\
-         R1,answer,ana,A,,,\nR1,answer,ben,A,0,6,\n\
+    let survey =
+        answers_csv((1..=5).map(|r| (format!("R{r}"), "I cried when she told me about her son.")));
+    one_question_project(
+        &survey,
+        "name\nA\nB\nC\n",
+        Some(
+            "R1,answer,ana,A,,,\nR1,answer,ben,A,0,6,\n\
          R2,answer,ben,B,,,\nR2,answer,cat,,,,\n\
          R3,answer,ana,A,,,\nR3,answer,ben,A,,,\nR3,answer,cat,A,,,\n\
          R4,answer,cat,C,,,\n\
          R5,answer,ana,C,,,\nR5,answer,ben,,,,\nR5,answer,cat,C,,,\n",
-    );
-    import_one_question_project(&s);
-    s
+        ),
+    )
 }
 
 #[test]
@@ -822,15 +770,14 @@ fn with_three_coders_each_answer_is_compared_among_those_who_rated_it() {
     // A common design: every answer double-coded by two of three coders. Each answer is
     // compared between the coders who rated it; none is left out for lack of the third.
     let s = three_coders();
-    let out: Value = serde_json::from_str(&s.stdout(&[
+    let out = s.json(&[
         "consensus",
         "--from",
         "ana,ben,cat",
         "--agreed",
         "--format",
         "json",
-    ]))
-    .unwrap();
+    ]);
     assert_eq!(out["answers_compared"], 4, "R1, R2, R3 and R5");
     assert_eq!(out["answers_single"], 1, "R4");
     assert_eq!(out["answers_not_compared"], 1, "R4");
@@ -854,15 +801,9 @@ fn with_three_coders_each_answer_is_compared_among_those_who_rated_it() {
     );
 
     // The queues hold the two disagreements, each between the coders who rated the answer.
-    let q = |sql: &str| -> i64 { query_one(&s.project(), sql) };
-    let coder = |n: &str| q(&format!("SELECT id FROM coders WHERE name = '{n}'"));
-    let code = |n: &str| q(&format!("SELECT id FROM codes WHERE name = '{n}'"));
-    let answer = |r: &str| {
-        q(&format!(
-            "SELECT s.id FROM responses s JOIN respondents r ON r.id = s.respondent_id
-             WHERE r.ext_id = '{r}'"
-        ))
-    };
+    let coder = |n: &str| coder_id(&s, n);
+    let code = |n: &str| code_id(&s, n);
+    let answer = |r: &str| response_of(&s, r);
     let from = [
         (coder("ana"), "ana".to_string()),
         (coder("ben"), "ben".to_string()),
@@ -920,13 +861,7 @@ fn a_decision_that_removes_a_coding_records_it_as_it_was() {
     // The event log is the audit trail: a coding a decision takes away is kept there whole,
     // with its memo and when it was made.
     let (s, ids, from) = agreed_project();
-    s.write(
-        "by_hand.csv",
-        "respondent,question,coder,code,start,end,memo\nR6,answer,consensus,C,,,she says so twice\n",
-    );
-    s.lacrima(&["codings", "import", "by_hand.csv"])
-        .assert()
-        .success();
+    s.add_codings("by_hand.csv", "R6,answer,consensus,C,,,she says so twice\n");
     let created: String = query_one(
         &s.project(),
         "SELECT k.created_at FROM codings k JOIN coders d ON d.id = k.coder_id

@@ -11,12 +11,10 @@ use lacrima::tui::review::{
     ReviewAction, ReviewContext, ReviewKeymap, ReviewSetup, ReviewState, View, update,
 };
 use lacrima::tui::review_render::{CODER_BG, CONSENSUS_BG, RELIABLE, TENTATIVE, render};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use std::path::{Path, PathBuf};
-use tui_support::{demo_project, key, sql_rows};
+use std::path::Path;
+use tui_support::{demo, fails_on, find, frame, key, rows_text, sql_rows};
 
 fn setup(path: &Path) -> ReviewSetup {
     let id = |n: &str| -> i64 {
@@ -45,10 +43,6 @@ fn open(path: &Path, width: u16, height: u16) -> ReviewState {
     s
 }
 
-fn demo(dir: &Path) -> PathBuf {
-    demo_project(dir)
-}
-
 /// Presses keys given as space-separated key-map names, as the screen would.
 fn press(s: &mut ReviewState, keys: &str) {
     for spec in keys.split_whitespace() {
@@ -59,39 +53,11 @@ fn press(s: &mut ReviewState, keys: &str) {
 }
 
 fn buffer(s: &ReviewState) -> Buffer {
-    let mut t = Terminal::new(TestBackend::new(s.size.width, s.size.height)).unwrap();
-    t.draw(|f| render(f, s)).unwrap();
-    t.backend().buffer().clone()
+    frame(s.size, |f| render(f, s))
 }
 
 fn screen(s: &ReviewState) -> String {
-    let b = buffer(s);
-    (0..b.area.height)
-        .map(|y| {
-            (0..b.area.width)
-                .map(|x| b[(x, y)].symbol())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// Where `needle` starts on screen (column, row).
-fn find(b: &Buffer, needle: &str) -> Option<(u16, u16)> {
-    for y in 0..b.area.height {
-        let cells: Vec<&str> = (0..b.area.width).map(|x| b[(x, y)].symbol()).collect();
-        let row: String = cells.concat();
-        if let Some(byte) = row.find(needle) {
-            let mut acc = 0;
-            for (x, c) in cells.iter().enumerate() {
-                if acc == byte {
-                    return Some((x as u16, y));
-                }
-                acc += c.len();
-            }
-        }
-    }
-    None
+    rows_text(&buffer(s))
 }
 
 /// The consensus codings of one code, as "ext_id start-end" (or "ext_id whole").
@@ -113,8 +79,7 @@ fn consensus_of(path: &Path, code: &str) -> Vec<String> {
 
 fn snapshot(name: &str, keys: &str) {
     for (w, h) in [(80, 24), (120, 36)] {
-        let dir = tempfile::tempdir().unwrap();
-        let path = demo(dir.path());
+        let (_dir, path) = demo();
         let mut s = open(&path, w, h);
         press(&mut s, keys);
         insta::assert_snapshot!(format!("{name}_{w}x{h}"), screen(&s));
@@ -143,8 +108,7 @@ fn screen_help() {
 
 #[test]
 fn the_table_colours_reliability_and_marks_the_selected_code() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo(dir.path());
+    let (_dir, path) = demo();
     let s = open(&path, 120, 36);
     let b = buffer(&s);
     // felt-cared-for: alpha 0.811, reliable; rapport-deepened: 0.729, tentative.
@@ -159,8 +123,7 @@ fn the_table_colours_reliability_and_marks_the_selected_code() {
 
 #[test]
 fn adopting_a_version_settles_it_and_moves_to_the_next() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo(dir.path());
+    let (_dir, path) = demo();
     let mut s = open(&path, 120, 36);
     // felt-cared-for: 7 disagreements.
     press(&mut s, "j j j enter");
@@ -210,8 +173,7 @@ fn adopting_a_version_settles_it_and_moves_to_the_next() {
 
 #[test]
 fn none_and_all_and_the_last_open_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo(dir.path());
+    let (_dir, path) = demo();
     let mut s = open(&path, 100, 30);
     // client-relief (7th code) has a single disagreement.
     press(&mut s, "j j j j j j enter");
@@ -237,8 +199,7 @@ fn none_and_all_and_the_last_open_one() {
 
 #[test]
 fn editing_codes_a_segment_of_ones_own() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo(dir.path());
+    let (_dir, path) = demo();
     let mut s = open(&path, 120, 36);
     press(&mut s, "j j j enter e");
     assert_eq!(s.context(), ReviewContext::Edit);
@@ -271,8 +232,7 @@ fn editing_codes_a_segment_of_ones_own() {
 
 #[test]
 fn the_help_lists_every_key_of_the_key_map() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo(dir.path());
+    let (_dir, path) = demo();
     let mut s = open(&path, 120, 60);
     press(&mut s, "?");
     assert_eq!(s.context(), ReviewContext::Help);
@@ -291,9 +251,7 @@ fn the_help_lists_every_key_of_the_key_map() {
 
 #[test]
 fn a_code_the_coders_agree_on_has_nothing_to_open() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = tui_support::project_from_csv(
-        dir.path(),
+    let (_dir, path) = tui_support::csv_project(
         "id,answer\nR1,She thanked me for caring.\nR2,Nothing changed.\n",
         &["answer"],
     );
@@ -337,8 +295,7 @@ fn a_code_the_coders_agree_on_has_nothing_to_open() {
 
 #[test]
 fn decisions_survive_reopening_the_screen() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo(dir.path());
+    let (_dir, path) = demo();
     let mut s = open(&path, 100, 30);
     press(&mut s, "j j j enter 1 1");
     drop(s);
@@ -350,18 +307,8 @@ fn decisions_survive_reopening_the_screen() {
 
 #[test]
 fn the_command_checks_its_arguments_before_the_screen_opens() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo(dir.path());
-    let run = |args: &[&str]| {
-        let mut cmd = assert_cmd::Command::cargo_bin("lacrima").unwrap();
-        cmd.env_remove("LACRIMA_CODER")
-            .arg("-p")
-            .arg(&path)
-            .arg("review")
-            .args(args);
-        cmd.assert().code(1).get_output().clone()
-    };
-    let err = |args: &[&str]| String::from_utf8(run(args).stderr).unwrap();
+    let (_dir, path) = demo();
+    let err = |args: &[&str]| fails_on(&path, &[&["review"], args].concat());
     assert!(err(&["--coders", "ana,zoe", "--coder", "maria"]).contains("no coder called \"zoe\""));
     assert!(err(&["--coders", "ana", "--coder", "maria"]).contains("at least two coders"));
     assert!(err(&["--coders", "ana,ben"]).contains("say who decides"));
@@ -396,8 +343,7 @@ fn keys_follow_the_context() {
 fn the_table_is_computed_in_the_background_while_keys_keep_working() {
     // On a million answers reading every rating takes seconds: the screen shows at once, says
     // what it is doing, refuses to open a queue it does not have yet, and fills in.
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo(dir.path());
+    let (_dir, path) = demo();
     let mut s = ReviewState::open(
         Store::open(&path).unwrap(),
         setup(&path),
@@ -437,8 +383,7 @@ fn the_table_is_computed_in_the_background_while_keys_keep_working() {
 
 #[test]
 fn a_decision_taken_by_mistake_is_undone_with_u_and_redone_with_ctrl_r() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo(dir.path());
+    let (_dir, path) = demo();
     let mut s = open(&path, 120, 36);
     press(&mut s, "j j j enter");
     assert_eq!(s.code().name, "felt-cared-for");

@@ -18,17 +18,11 @@ fn json(s: &Scratch, args: &[&str]) -> Value {
 
 /// The survey as the file has it: respondent ID -> column -> value.
 fn survey() -> (Vec<String>, HashMap<String, HashMap<String, String>>) {
-    let mut rdr = csv::Reader::from_path(format!("{FIXTURES}tcit_survey.csv")).unwrap();
-    let headers: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    let (headers, records) = fixture_csv("tcit_survey.csv");
     let mut rows = HashMap::new();
     let mut order = Vec::new();
-    for r in rdr.records() {
-        let r = r.unwrap();
-        let row: HashMap<String, String> = headers
-            .iter()
-            .cloned()
-            .zip(r.iter().map(String::from))
-            .collect();
+    for r in records {
+        let row: HashMap<String, String> = headers.iter().cloned().zip(r).collect();
         order.push(row["resp_id"].clone());
         rows.insert(row["resp_id"].clone(), row);
     }
@@ -43,20 +37,18 @@ struct Decisions {
 }
 
 fn decisions(coder: &str) -> Decisions {
-    let mut rdr = csv::Reader::from_path(format!("{FIXTURES}tcit_codings.csv")).unwrap();
     let mut d = Decisions {
         rated: BTreeSet::new(),
         applied: BTreeMap::new(),
     };
-    for r in rdr.records() {
-        let r = r.unwrap();
-        if &r[2] != coder {
+    for ((respondent, question, by), codes) in fixture_decisions() {
+        if by != coder {
             continue;
         }
-        let key = (r[0].to_string(), r[1].to_string());
+        let key = (respondent, question);
         d.rated.insert(key.clone());
-        if !r[3].is_empty() {
-            d.applied.entry(key).or_default().insert(r[3].to_string());
+        if !codes.is_empty() {
+            d.applied.insert(key, codes);
         }
     }
     d
@@ -78,21 +70,9 @@ impl Decisions {
     }
 }
 
-fn codable_codes() -> Vec<String> {
-    let mut rdr = csv::Reader::from_path(format!("{FIXTURES}tcit_codebook.csv")).unwrap();
-    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
-    let parents: BTreeSet<String> = rows.iter().map(|r| r[1].to_string()).collect();
-    // Codebook order is depth-first: each group followed by its children.
-    let mut out = Vec::new();
-    for top in rows.iter().filter(|r| r[1].is_empty()) {
-        if !parents.contains(&top[0]) {
-            out.push(top[0].to_string());
-        }
-        for child in rows.iter().filter(|r| r[1] == top[0]) {
-            out.push(child[0].to_string());
-        }
-    }
-    out
+/// The codable codes' names, in codebook order.
+fn codable_names() -> Vec<String> {
+    codable_codes().into_iter().map(|(name, _)| name).collect()
 }
 
 fn close(a: f64, b: f64, what: &str) {
@@ -106,11 +86,6 @@ fn close(a: f64, b: f64, what: &str) {
 fn num(v: &Value, what: &str) -> f64 {
     v.as_f64()
         .unwrap_or_else(|| panic!("{what} should be a number, is {v}"))
-}
-
-fn is_missing(v: &str) -> bool {
-    let t = v.trim();
-    t.is_empty() || t == "." || t.eq_ignore_ascii_case("na") || t.eq_ignore_ascii_case("n/a")
 }
 
 /// Benjamini-Hochberg, written out: q_(i) = min_{j >= i} p_(j) m / j.
@@ -171,7 +146,7 @@ fn psychodynamic_and_cbt_therapists_compared_theme_by_theme_match_a_hand_built_c
         .filter(|id| ana.respondent_rated(id, &qs))
         .collect();
     assert_eq!(report["respondents_rated"], rated.len() as u64);
-    let codes = codable_codes();
+    let codes = codable_names();
     let got = report["codes"].as_array().unwrap();
     assert_eq!(
         got.iter()
@@ -318,13 +293,7 @@ fn a_two_level_variable_gets_fishers_exact_test_and_the_table_shows_percentages(
         }
     }
     // On screen: a percentage per level and a note on stderr about small expected counts.
-    let out = s
-        .lacrima(&["analyze", "--by", "role", "--coder", "ben"])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    let table = String::from_utf8(out.stdout).unwrap();
+    let (table, stderr) = s.outputs(&["analyze", "--by", "role", "--coder", "ben"]);
     let rapport = table
         .lines()
         .find(|l| l.starts_with("rapport-deepened"))
@@ -336,7 +305,6 @@ fn a_two_level_variable_gets_fishers_exact_test_and_the_table_shows_percentages(
         "{rapport}"
     );
     assert!(table.contains("psychologist (n="), "{table}");
-    let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
         stderr.contains("warning: expected counts below 5"),
         "{stderr}"
@@ -526,7 +494,7 @@ fn cooccurrence_counts_answers_with_both_codes_and_their_jaccard_similarity() {
             .filter(|codes| codes.contains(code))
             .count() as u64
     };
-    let codes = codable_codes();
+    let codes = codable_names();
     assert_eq!(
         c["pairs"].as_array().unwrap().len(),
         codes.len() * (codes.len() - 1) / 2
@@ -566,15 +534,11 @@ fn the_default_coder_is_the_consensus_coder_else_the_only_coder_else_the_researc
     assert!(err.contains("ana") && err.contains("ben"), "{err}");
 
     // A consensus coder settles it: analyze uses it without being told, and says so.
-    s.write(
+    s.add_codings(
         "consensus.csv",
-        "respondent,question,coder,code,start,end,memo\n\
-         T0001,consequence_client,agreed,felt-cared-for,,,\n\
+        "T0001,consequence_client,agreed,felt-cared-for,,,\n\
          T0002,consequence_client,agreed,,,,\n",
     );
-    s.lacrima(&["codings", "import", "consensus.csv"])
-        .assert()
-        .success();
     let conn = rusqlite::Connection::open(s.project()).unwrap();
     conn.execute(
         "UPDATE coders SET is_consensus = 1 WHERE name = 'agreed'",
@@ -588,42 +552,24 @@ fn the_default_coder_is_the_consensus_coder_else_the_only_coder_else_the_researc
 
     // A project coded by one person uses that person's codings.
     let solo = Scratch::new();
-    solo.lacrima(&[
-        "import",
-        &format!("{FIXTURES}tcit_survey.csv"),
-        "--open",
-        &DEMO_QUESTIONS.join(","),
-    ])
-    .assert()
-    .success();
-    solo.lacrima(&[
-        "codebook",
-        "import",
-        &format!("{FIXTURES}tcit_codebook.csv"),
-    ])
-    .assert()
-    .success();
-    solo.write(
-        "one.csv",
-        "respondent,question,coder,code,start,end,memo\nT0004,consequence_client,ana,nothing-noticeable,,,\n",
+    solo.import_survey(
+        &fixture_path("tcit_survey.csv"),
+        &["--open", &DEMO_QUESTIONS.join(",")],
     );
-    solo.lacrima(&["codings", "import", "one.csv"])
-        .assert()
-        .success();
+    solo.import_codebook(&fixture_path("tcit_codebook.csv"));
+    solo.add_codings(
+        "one.csv",
+        "T0004,consequence_client,ana,nothing-noticeable,,,\n",
+    );
     let f = json(&solo, &["analyze", "--format", "json"]);
     assert_eq!(f["coder"], "ana");
 
     // Nobody has coded yet: a clear message.
     let empty = Scratch::new();
-    empty
-        .lacrima(&[
-            "import",
-            &format!("{FIXTURES}tcit_survey.csv"),
-            "--open",
-            &DEMO_QUESTIONS.join(","),
-        ])
-        .assert()
-        .success();
+    empty.import_survey(
+        &fixture_path("tcit_survey.csv"),
+        &["--open", &DEMO_QUESTIONS.join(",")],
+    );
     let err = empty.fails(&["analyze", "--by", "sex"]);
     assert!(err.contains("nobody has coded"), "{err}");
 }
@@ -664,24 +610,13 @@ fn text_and_date_variables_are_refused_and_a_single_level_gives_nulls_with_a_rea
          A3,north,2024-03-05,calm,4,She felt understood\n\
          A4,north,2024-03-09,busy,4,She cried too\n",
     );
-    s.lacrima(&["import", "survey.csv", "--open", "answer", "--text", "note"])
-        .assert()
-        .success();
+    s.import_survey("survey.csv", &["--open", "answer", "--text", "note"]);
     s.write("codebook.csv", "name\nCloser\nUnderstood\nNever used\n");
-    s.lacrima(&["codebook", "import", "codebook.csv"])
-        .assert()
-        .success();
-    s.write(
+    s.import_codebook("codebook.csv");
+    s.add_codings(
         "codings.csv",
-        "respondent,question,coder,code,start,end,memo\n\
-         A1,answer,ana,Closer,,,\n\
-         A2,answer,ana,,,,\n\
-         A3,answer,ana,Understood,,,\n\
-         A4,answer,ana,Closer,,,\n",
+        "A1,answer,ana,Closer,,,\nA2,answer,ana,,,,\nA3,answer,ana,Understood,,,\nA4,answer,ana,Closer,,,\n",
     );
-    s.lacrima(&["codings", "import", "codings.csv"])
-        .assert()
-        .success();
 
     let err = s.fails(&["analyze", "--by", "note"]);
     assert!(err.contains("\"note\" is a text variable"), "{err}");

@@ -4,8 +4,6 @@
 
 mod common;
 
-use serde_json::Value;
-
 fn bar_cells(line: &str) -> f64 {
     let bar: String = line.split('│').nth(1).unwrap().chars().take(40).collect();
     bar.chars()
@@ -27,7 +25,7 @@ fn bar_cells(line: &str) -> f64 {
 fn the_bars_by_level_are_the_reports_percentages() {
     let s = common::demo();
     let plot = s.stdout(&["analyze", "--by", "orientation", "--coder", "ana", "--plot"]);
-    let json: Value = serde_json::from_str(&s.stdout(&[
+    let json = s.json(&[
         "analyze",
         "--by",
         "orientation",
@@ -35,8 +33,7 @@ fn the_bars_by_level_are_the_reports_percentages() {
         "ana",
         "--format",
         "json",
-    ]))
-    .unwrap();
+    ]);
     let lines: Vec<&str> = plot.lines().collect();
     for code in json["codes"].as_array().unwrap() {
         let name = code["code"].as_str().unwrap();
@@ -77,7 +74,7 @@ fn numeric_variables_and_frequencies_are_plotted_too() {
         "ana",
         "--plot",
     ]);
-    let json: Value = serde_json::from_str(&s.stdout(&[
+    let json = s.json(&[
         "analyze",
         "--by",
         "years_experience",
@@ -85,8 +82,7 @@ fn numeric_variables_and_frequencies_are_plotted_too() {
         "ana",
         "--format",
         "json",
-    ]))
-    .unwrap();
+    ]);
     let first = &json["codes"][0];
     let mean = first["mean_coded"].as_f64().unwrap();
     assert!(plot.contains(&format!("{mean:.2}")), "{plot}");

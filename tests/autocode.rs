@@ -5,30 +5,22 @@
 
 mod common;
 
-use common::{dump, query_one};
-use serde_json::Value;
-
-fn json(s: &common::Scratch, args: &[&str]) -> Value {
-    serde_json::from_str(&s.stdout(args)).unwrap()
-}
+use common::{dump, query_all, query_one};
 
 #[test]
 fn a_dry_run_counts_what_the_pattern_finds_and_changes_nothing() {
     let s = common::demo();
     let before = dump(&s.project());
-    let r = json(
-        &s,
-        &[
-            "autocode",
-            "--code",
-            "rapport-deepened",
-            "--regex",
-            "closer|trust",
-            "--dry-run",
-            "--format",
-            "json",
-        ],
-    );
+    let r = s.json(&[
+        "autocode",
+        "--code",
+        "rapport-deepened",
+        "--regex",
+        "closer|trust",
+        "--dry-run",
+        "--format",
+        "json",
+    ]);
     assert_eq!(dump(&s.project()), before);
     let expected: i64 = query_one(
         &s.project(),
@@ -65,20 +57,12 @@ fn applying_writes_segments_under_the_autocode_coder_as_one_undoable_event() {
     ]);
     assert!(out.contains("Auto-coded as coder autocode"), "{out}");
     let p = s.project();
-    let segments: Vec<String> = {
-        let c = rusqlite::Connection::open(&p).unwrap();
-        let mut st = c
-            .prepare(
-                "SELECT lower(substr(s.text, k.start + 1, k.\"end\" - k.start)) FROM codings k
-                 JOIN responses s ON s.id = k.response_id JOIN coders d ON d.id = k.coder_id
-                 WHERE d.name = 'autocode'",
-            )
-            .unwrap();
-        st.query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
-    };
+    let segments: Vec<String> = query_all(
+        &p,
+        "SELECT lower(substr(s.text, k.start + 1, k.\"end\" - k.start)) FROM codings k
+         JOIN responses s ON s.id = k.response_id JOIN coders d ON d.id = k.coder_id
+         WHERE d.name = 'autocode'",
+    );
     assert!(!segments.is_empty());
     assert!(
         segments.iter().all(|t| t == "closer" || t == "trust"),
@@ -100,10 +84,7 @@ fn applying_writes_segments_under_the_autocode_coder_as_one_undoable_event() {
     ]);
     assert!(again.contains(": 0 codings added"), "{again}");
     // The agreement of the patterns with a human coder is a report like any other.
-    let a = json(
-        &s,
-        &["agreement", "--coders", "ana,autocode", "--format", "json"],
-    );
+    let a = s.json(&["agreement", "--coders", "ana,autocode", "--format", "json"]);
     assert!(
         a.get("codes").is_some() || a.get("per_code").is_some(),
         "{a}"
@@ -137,18 +118,15 @@ fn a_dictionary_codes_several_codes_at_once_whole_answers_and_whole_words() {
         "words.csv",
         "code,pattern\nrapport-deepened,closer\nfelt-cared-for,understood\nrapport-deepened,trust\n",
     );
-    let r = json(
-        &s,
-        &[
-            "autocode",
-            "--words",
-            "words.csv",
-            "--whole-word",
-            "--dry-run",
-            "--format",
-            "json",
-        ],
-    );
+    let r = s.json(&[
+        "autocode",
+        "--words",
+        "words.csv",
+        "--whole-word",
+        "--dry-run",
+        "--format",
+        "json",
+    ]);
     let codes: Vec<&str> = r["codes"]
         .as_array()
         .unwrap()

@@ -3,17 +3,6 @@
 
 mod common;
 use common::*;
-use std::collections::BTreeMap;
-
-fn multiset(csv_text: &str) -> BTreeMap<Vec<String>, usize> {
-    let mut rdr = csv::Reader::from_reader(csv_text.as_bytes());
-    let mut m = BTreeMap::new();
-    for r in rdr.records() {
-        let r = r.unwrap();
-        *m.entry(r.iter().map(String::from).collect()).or_insert(0) += 1;
-    }
-    m
-}
 
 #[test]
 fn a_codebook_round_trips_through_csv_and_keeps_the_tree() {
@@ -41,8 +30,7 @@ fn a_codebook_round_trips_through_csv_and_keeps_the_tree() {
         "{out}"
     );
     let after = dump(&s.project());
-    let strip_events = |d: &str| d.split("== events").next().unwrap().to_string();
-    assert_eq!(strip_events(&after), strip_events(&before));
+    assert_eq!(without_events(&after), without_events(&before));
     assert_eq!(
         s.stdout(&["export", "codebook"]),
         csv,
@@ -59,8 +47,7 @@ fn a_codebook_update_changes_codes_by_name_and_a_parent_may_come_later() {
     );
     let out = s.stdout(&["codebook", "import", "update.csv"]);
     assert!(out.contains("2 codes added, 1 updated"), "{out}");
-    let json: serde_json::Value =
-        serde_json::from_str(&s.stdout(&["codebook", "export", "--format", "json"])).unwrap();
+    let json = s.json(&["codebook", "export", "--format", "json"]);
     let codes = json["codes"].as_array().unwrap();
     let cared = codes
         .iter()
@@ -90,13 +77,8 @@ fn the_codebook_exports_as_a_markdown_appendix() {
 
 fn codebook_refused(content: &str, expect: &[&str]) {
     let s = small_project();
-    let before = dump(&s.project());
     s.write("bad.csv", content);
-    let err = s.fails(&["codebook", "import", "bad.csv"]);
-    for e in expect {
-        assert!(err.contains(e), "expected {e:?} in {err}");
-    }
-    assert_eq!(dump(&s.project()), before);
+    s.refuses(&["codebook", "import", "bad.csv"], expect);
 }
 
 #[test]
@@ -146,7 +128,7 @@ fn codings_round_trip_and_a_second_import_changes_nothing() {
         "{out}"
     );
     let exported = s.stdout(&["codings", "export"]);
-    let mut expected = multiset(CODINGS);
+    let mut expected = csv_multiset(CODINGS);
     // Codes come back in the codebook's spelling.
     let lower: Vec<String> = ["R1", "answer_a", "ben", "felt cared for", "", "", ""]
         .map(String::from)
@@ -158,12 +140,11 @@ fn codings_round_trip_and_a_second_import_changes_nothing() {
             .to_vec(),
         1,
     );
-    assert_eq!(multiset(&exported), expected);
+    assert_eq!(csv_multiset(&exported), expected);
     let before = dump(&s.project());
     let out = s.stdout(&["codings", "import", "codings.csv"]);
     assert!(out.contains("0 added, 4 already present"), "{out}");
-    let strip_events = |d: &str| d.split("== events").next().unwrap().to_string();
-    assert_eq!(strip_events(&dump(&s.project())), strip_events(&before));
+    assert_eq!(without_events(&dump(&s.project())), without_events(&before));
     // The reviewed-with-nothing mark is what tells "no code applies" from "not coded yet".
     let reviewed: i64 = query_one(&s.project(), "SELECT count(*) FROM reviews");
     assert_eq!(reviewed, 5, "five (answer, coder) pairs were coded");
@@ -180,36 +161,24 @@ fn exact_duplicate_codings_collapse_with_a_warning() {
     let s = small_project();
     s.write(
         "dup.csv",
-        "respondent,question,coder,code,start,end,memo\nR1,answer_b,ana,Deepened,,,\nR1,answer_b,ana,Deepened,,,\n",
+        codings_csv("R1,answer_b,ana,Deepened,,,\nR1,answer_b,ana,Deepened,,,\n"),
     );
-    let out = s
-        .lacrima(&["codings", "import", "dup.csv"])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    assert!(String::from_utf8_lossy(&out.stdout).contains("1 added"));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("dup.csv:3: duplicate of line 2"));
+    let (out, err) = s.outputs(&["codings", "import", "dup.csv"]);
+    assert!(out.contains("1 added"));
+    assert!(err.contains("dup.csv:3: duplicate of line 2"));
 }
 
 fn codings_refused(rows: &str, expect: &[&str]) {
     let s = small_project();
-    let before = dump(&s.project());
     s.write(
         "bad.csv",
-        format!(
-            "respondent,question,coder,code,start,end,memo\nR1,answer_b,ana,Deepened,,,\n{rows}"
-        ),
+        codings_csv(&format!("R1,answer_b,ana,Deepened,,,\n{rows}")),
     );
-    let err = s.fails(&["codings", "import", "bad.csv"]);
-    for e in expect {
-        assert!(err.contains(e), "expected {e:?} in {err}");
-    }
+    let err = s.refuses(&["codings", "import", "bad.csv"], expect);
     assert!(
         err.contains("nothing was imported") || err.contains("bad.csv"),
         "{err}"
     );
-    assert_eq!(dump(&s.project()), before, "nothing imported");
 }
 
 #[test]
@@ -253,16 +222,7 @@ fn offsets_outside_the_answer_or_reversed_are_refused() {
 fn offsets_count_code_points_not_bytes() {
     let s = small_project();
     // R3's answer ends with an emoji: 39 code points, 42 bytes.
-    s.write(
-        "emoji.csv",
-        "respondent,question,coder,code,start,end,memo\nR3,answer_a,ana,Deepened,38,39,\n",
-    );
-    s.lacrima(&["codings", "import", "emoji.csv"])
-        .assert()
-        .success();
-    s.write(
-        "past.csv",
-        "respondent,question,coder,code,start,end,memo\nR3,answer_a,ana,Deepened,39,40,\n",
-    );
+    s.add_codings("emoji.csv", "R3,answer_a,ana,Deepened,38,39,\n");
+    s.write("past.csv", codings_csv("R3,answer_a,ana,Deepened,39,40,\n"));
     s.fails(&["codings", "import", "past.csv"]);
 }

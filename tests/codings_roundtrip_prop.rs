@@ -2,6 +2,9 @@
 //! commas and newlines), importing them and exporting them gives the same rows back, and a second
 //! import changes nothing.
 
+mod common;
+
+use common::{codebook_csv, csv_multiset};
 use lacrima::import::codebook::read_codebook_csv;
 use lacrima::import::codings::read_codings_csv;
 use lacrima::import::survey::{SurveyOptions, import_survey};
@@ -36,7 +39,7 @@ fn project() -> (tempfile::TempDir, Store) {
         ..Default::default()
     };
     import_survey(&mut store, &survey, &opts).unwrap();
-    let book = format!("name\n{}\n", CODES.join("\n"));
+    let book = codebook_csv(CODES);
     let entries = read_codebook_csv(book.as_bytes(), "book.csv").unwrap();
     store.apply_codebook(&entries, "book.csv").unwrap();
     (dir, store)
@@ -115,15 +118,6 @@ fn to_csv(codings: &[Coding]) -> String {
     String::from_utf8(w.into_inner().unwrap()).unwrap()
 }
 
-fn rows(csv_text: &str) -> BTreeMap<Vec<String>, usize> {
-    let mut m = BTreeMap::new();
-    for r in csv::Reader::from_reader(csv_text.as_bytes()).records() {
-        *m.entry(r.unwrap().iter().map(String::from).collect())
-            .or_insert(0) += 1;
-    }
-    m
-}
-
 /// What the file means: one row per distinct coding, plus an empty-code row for an answer the
 /// coder reviewed without applying anything.
 fn canonical(codings: &[Coding]) -> BTreeMap<Vec<String>, usize> {
@@ -162,7 +156,7 @@ fn canonical(codings: &[Coding]) -> BTreeMap<Vec<String>, usize> {
             });
         }
     }
-    rows(&to_csv(&out))
+    csv_multiset(&to_csv(&out))
 }
 
 fn export(store: &Store) -> String {
@@ -194,7 +188,7 @@ proptest! {
         let parsed = read_codings_csv(file.as_bytes(), "c.csv").unwrap();
         store.import_codings(&parsed, "c.csv").unwrap();
         let exported = export(&store);
-        prop_assert_eq!(rows(&exported), canonical(&codings));
+        prop_assert_eq!(csv_multiset(&exported), canonical(&codings));
         // Importing the export again changes nothing.
         let again = read_codings_csv(exported.as_bytes(), "again.csv").unwrap();
         let r = store.import_codings(&again, "again.csv").unwrap();

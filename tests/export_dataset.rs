@@ -7,40 +7,9 @@ mod common;
 use common::*;
 use proptest::prelude::*;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 const QUESTIONS: [&str; 3] = DEMO_QUESTIONS;
-
-fn read_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut rdr = csv::Reader::from_reader(text.as_bytes());
-    let header = rdr.headers().unwrap().iter().map(String::from).collect();
-    let rows = rdr
-        .records()
-        .map(|r| r.unwrap().iter().map(String::from).collect())
-        .collect();
-    (header, rows)
-}
-
-fn fixture(name: &str) -> (Vec<String>, Vec<Vec<String>>) {
-    read_csv(&std::fs::read_to_string(format!("{FIXTURES}{name}")).unwrap())
-}
-
-/// Codable codes of the fixture codebook in codebook order (each group followed by its
-/// children), with their descriptions.
-fn codable_codes() -> Vec<(String, String)> {
-    let (_, rows) = fixture("tcit_codebook.csv");
-    let parents: BTreeSet<&str> = rows.iter().map(|r| r[1].as_str()).collect();
-    let mut out = Vec::new();
-    for top in rows.iter().filter(|r| r[1].is_empty()) {
-        if !parents.contains(top[0].as_str()) {
-            out.push((top[0].clone(), top[2].clone()));
-        }
-        for child in rows.iter().filter(|r| r[1] == top[0]) {
-            out.push((child[0].clone(), child[2].clone()));
-        }
-    }
-    out
-}
 
 fn slug(name: &str) -> String {
     let lower = name.to_lowercase();
@@ -49,11 +18,6 @@ fn slug(name: &str) -> String {
         .filter(|p| !p.is_empty())
         .collect();
     parts.join("_")
-}
-
-fn is_missing(v: &str) -> bool {
-    let t = v.trim();
-    t.is_empty() || t == "." || t.eq_ignore_ascii_case("na") || t.eq_ignore_ascii_case("n/a")
 }
 
 /// The same value: equal text, or equal numbers however written (7.0 and 7).
@@ -68,21 +32,6 @@ fn same_value(exported: &str, original: &str) -> bool {
         )
 }
 
-/// (respondent, question, coder) -> codes applied; rated answers have an entry, maybe empty.
-fn decisions() -> BTreeMap<(String, String, String), BTreeSet<String>> {
-    let (_, rows) = fixture("tcit_codings.csv");
-    let mut m: BTreeMap<(String, String, String), BTreeSet<String>> = BTreeMap::new();
-    for r in rows {
-        let e = m
-            .entry((r[0].clone(), r[1].clone(), r[2].clone()))
-            .or_default();
-        if !r[3].is_empty() {
-            e.insert(r[3].clone());
-        }
-    }
-    m
-}
-
 #[test]
 fn the_wide_file_has_every_variable_as_imported_and_every_code_cell_matches_the_codings() {
     let s = demo();
@@ -91,7 +40,7 @@ fn the_wide_file_has_every_variable_as_imported_and_every_code_cell_matches_the_
     ]);
     assert!(!out.starts_with('\u{feff}'), "UTF-8 without BOM");
     let (header, rows) = read_csv(&out);
-    let (survey_header, survey_rows) = fixture("tcit_survey.csv");
+    let (survey_header, survey_rows) = fixture_csv("tcit_survey.csv");
     let variables: Vec<&String> = survey_header
         .iter()
         .filter(|h| *h != "resp_id" && !QUESTIONS.contains(&h.as_str()))
@@ -107,7 +56,7 @@ fn the_wide_file_has_every_variable_as_imported_and_every_code_cell_matches_the_
     assert_eq!(header, expected_header);
     assert_eq!(rows.len(), survey_rows.len(), "one row per respondent");
 
-    let coded = decisions();
+    let coded = fixture_decisions();
     let mut ones = 0;
     let mut zeros = 0;
     for (row, orig) in rows.iter().zip(&survey_rows) {
@@ -148,21 +97,15 @@ fn the_wide_file_has_every_variable_as_imported_and_every_code_cell_matches_the_
 #[cfg(unix)]
 #[test]
 fn with_out_the_file_and_its_dictionary_are_private_and_describe_every_column() {
-    use std::os::unix::fs::PermissionsExt;
     let s = demo();
     s.lacrima(&["export", "dataset", "--coder", "ben", "--out", "wide.csv"])
         .assert()
         .success()
         .stdout("");
     for f in ["wide.csv", "wide.dictionary.csv"] {
-        let mode = std::fs::metadata(s.path(f)).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600, "{f}");
+        assert_eq!(mode(&s.path(f)), 0o600, "{f}");
     }
-    let leftovers: Vec<String> = std::fs::read_dir(s.dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-        .filter(|n| n.ends_with(".tmp"))
-        .collect();
+    let leftovers = s.files_ending(".tmp");
     assert!(leftovers.is_empty(), "{leftovers:?}");
     let (header, _) = read_csv(&std::fs::read_to_string(s.path("wide.csv")).unwrap());
     let (dheader, dict) =
@@ -273,7 +216,7 @@ fn the_long_file_has_one_row_per_coding_with_the_coded_text() {
             "created_at"
         ]
     );
-    let (survey_header, survey_rows) = fixture("tcit_survey.csv");
+    let (survey_header, survey_rows) = fixture_csv("tcit_survey.csv");
     let survey_header = &survey_header;
     let answers: HashMap<(String, String), String> = survey_rows
         .iter()
@@ -285,7 +228,7 @@ fn the_long_file_has_one_row_per_coding_with_the_coded_text() {
         })
         .collect();
     // The same multiset of codings as the fixture (rows with a code), plus the text.
-    let (_, fixture_rows) = fixture("tcit_codings.csv");
+    let (_, fixture_rows) = fixture_csv("tcit_codings.csv");
     let mut expected: Vec<Vec<String>> = fixture_rows
         .iter()
         .filter(|r| !r[3].is_empty())
@@ -348,10 +291,9 @@ fn the_long_file_has_one_row_per_coding_with_the_coded_text() {
 #[test]
 fn the_json_file_has_each_respondent_with_answers_codings_by_coder_and_memos() {
     let s = demo();
-    let out = s.stdout(&["export", "dataset", "--format", "json"]);
-    let doc: Value = serde_json::from_str(&out).unwrap();
+    let doc = s.json(&["export", "dataset", "--format", "json"]);
     let respondents = doc["respondents"].as_array().unwrap();
-    let (_, survey_rows) = fixture("tcit_survey.csv");
+    let (_, survey_rows) = fixture_csv("tcit_survey.csv");
     assert_eq!(respondents.len(), survey_rows.len());
     assert_eq!(respondents[0]["respondent"], "T0001");
     assert_eq!(respondents[0]["variables"]["age"], 47);
@@ -360,7 +302,7 @@ fn the_json_file_has_each_respondent_with_answers_codings_by_coder_and_memos() {
         respondents[0]["variables"]["orientation"],
         "eclectic-psychodynamic"
     );
-    let decisions = decisions();
+    let decisions = fixture_decisions();
     let mut checked = 0;
     for r in respondents {
         let id = r["respondent"].as_str().unwrap();
@@ -399,10 +341,7 @@ fn the_json_file_has_each_respondent_with_answers_codings_by_coder_and_memos() {
     let codes = doc["codes"].as_array().unwrap();
     assert_eq!(codes.len(), 19);
     // One coder only.
-    let ana: Value = serde_json::from_str(
-        &s.stdout(&["export", "dataset", "--format", "json", "--coder", "ana"]),
-    )
-    .unwrap();
+    let ana = s.json(&["export", "dataset", "--format", "json", "--coder", "ana"]);
     assert_eq!(ana["coder"], "ana");
     for r in ana["respondents"].as_array().unwrap() {
         for a in r["answers"].as_array().unwrap() {
@@ -521,21 +460,11 @@ fn code_columns_that_clash_get_numbered_and_codes_without_letters_get_their_id()
         "survey.csv",
         "id,q_a_b,q,tone\nR1,x,We grew closer,warm\nR2,y,Nothing,sad\n",
     );
-    s.lacrima(&["import", "survey.csv", "--open", "q"])
-        .assert()
-        .success();
+    s.import_survey("survey.csv", &["--open", "q"]);
     // "A B" and "a-b" have the same slug; "q_a_b" is already a variable; "泣く" has no slug.
     s.write("codebook.csv", "name\nA B\na-b!\n泣く\n");
-    s.lacrima(&["codebook", "import", "codebook.csv"])
-        .assert()
-        .success();
-    s.write(
-        "codings.csv",
-        "respondent,question,coder,code,start,end,memo\nR1,q,ana,泣く,,,\n",
-    );
-    s.lacrima(&["codings", "import", "codings.csv"])
-        .assert()
-        .success();
+    s.import_codebook("codebook.csv");
+    s.add_codings("codings.csv", "R1,q,ana,泣く,,,\n");
     let (header, rows) = read_csv(&s.stdout(&["export", "dataset"]));
     assert_eq!(
         header,
@@ -547,25 +476,11 @@ fn code_columns_that_clash_get_numbered_and_codes_without_letters_get_their_id()
 
 #[test]
 fn a_closed_pipe_ends_the_export_quietly() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
     let s = demo();
     for format in ["csv-wide", "json"] {
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin("lacrima"))
-            .current_dir(s.dir.path())
-            .args(["-p"])
-            .arg(s.project())
-            .args(["export", "dataset", "--coder", "ana", "--format", format])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut first)
-            .unwrap();
         // The reader is gone (like `| head -1`); the output is far larger than a pipe's buffer.
-        let out = child.wait_with_output().unwrap();
+        let (first, out) =
+            s.first_line_then_close(&["export", "dataset", "--coder", "ana", "--format", format]);
         assert!(!first.is_empty());
         assert!(out.status.success(), "{format}: {:?}", out.status);
         assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{format}");
@@ -621,9 +536,8 @@ proptest! {
             w.write_record(&rec).unwrap();
         }
         s.write("survey.csv", w.into_inner().unwrap());
-        s.lacrima(&["import", "survey.csv", "--open", "answer"]).assert().success();
-        s.write("codings.csv", "respondent,question,coder,code,start,end,memo\nR0,answer,ana,,,,\n");
-        s.lacrima(&["codings", "import", "codings.csv"]).assert().success();
+        s.import_survey("survey.csv", &["--open", "answer"]);
+        s.add_codings("codings.csv", "R0,answer,ana,,,,\n");
         let (got_header, got_rows) = read_csv(&s.stdout(&["export", "dataset"]));
         prop_assert_eq!(&got_header, &header[..header.len() - 1].to_vec());
         prop_assert_eq!(got_rows.len(), rows);
@@ -644,28 +558,15 @@ fn a_later_wave_that_adds_a_question_keeps_every_respondent_in_survey_order() {
     let s = Scratch::new();
     s.write("w1.csv", "id,age,q1\nR1,30,We grew closer\nR2,40,Nothing\n");
     s.write("w2.csv", "id,age,q1,q2\nR3,50,She cried too,I felt human\n");
-    s.lacrima(&["import", "w1.csv", "--open", "q1"])
-        .assert()
-        .success();
-    s.lacrima(&["import", "w2.csv", "--open", "q1,q2"])
-        .assert()
-        .success();
+    s.import_survey("w1.csv", &["--open", "q1"]);
+    s.import_survey("w2.csv", &["--open", "q1,q2"]);
     s.write("codebook.csv", "name\nCloser\nHuman\n");
-    s.lacrima(&["codebook", "import", "codebook.csv"])
-        .assert()
-        .success();
+    s.import_codebook("codebook.csv");
     // R1's answer to q2 was stored (empty) after R2's answers, when wave 2 added the question.
-    s.write(
+    s.add_codings(
         "codings.csv",
-        "respondent,question,coder,code,start,end,memo\n\
-         R1,q1,ana,Closer,,,\n\
-         R1,q2,ana,Human,,,\n\
-         R3,q2,ana,Human,,,\n\
-         R3,q1,ana,,,,\n",
+        "R1,q1,ana,Closer,,,\nR1,q2,ana,Human,,,\nR3,q2,ana,Human,,,\nR3,q1,ana,,,,\n",
     );
-    s.lacrima(&["codings", "import", "codings.csv"])
-        .assert()
-        .success();
     let (header, rows) = read_csv(&s.stdout(&["export", "dataset"]));
     assert_eq!(
         header,
@@ -681,7 +582,7 @@ fn a_later_wave_that_adds_a_question_keeps_every_respondent_in_survey_order() {
     assert_eq!(rows[0], ["R1", "30", "1", "0", "0", "1"]);
     assert_eq!(rows[1], ["R2", "40", "", "", "", ""]);
     assert_eq!(rows[2], ["R3", "50", "0", "0", "0", "1"]);
-    let f: Value = serde_json::from_str(&s.stdout(&["analyze", "--format", "json"])).unwrap();
+    let f = s.json(&["analyze", "--format", "json"]);
     assert_eq!(f["respondents_rated"], 2);
     assert_eq!(f["codes"][1]["code"], "Human");
     assert_eq!(f["codes"][1]["respondents"], 2);
@@ -701,22 +602,12 @@ fn before_anyone_codes_the_wide_file_has_the_survey_and_empty_code_columns() {
         "survey.csv",
         "id,age,q\nR1,30,We grew closer\nR2,40,Nothing\n",
     );
-    s.lacrima(&["import", "survey.csv", "--open", "q"])
-        .assert()
-        .success();
+    s.import_survey("survey.csv", &["--open", "q"]);
     s.write("codebook.csv", "name\nCloser\n");
-    s.lacrima(&["codebook", "import", "codebook.csv"])
-        .assert()
-        .success();
-    let out = s
-        .lacrima(&["export", "dataset"])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    let (header, rows) = read_csv(&String::from_utf8(out.stdout).unwrap());
+    s.import_codebook("codebook.csv");
+    let (out, err) = s.outputs(&["export", "dataset"]);
+    let (header, rows) = read_csv(&out);
     assert_eq!(header, ["id", "age", "q_closer"]);
     assert_eq!(rows, [["R1", "30", ""], ["R2", "40", ""]]);
-    let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("nobody has coded an answer yet"), "{err}");
 }

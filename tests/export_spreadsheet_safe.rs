@@ -32,24 +32,12 @@ fn project() -> Scratch {
     s.write("survey.csv", SURVEY);
     s.write("codebook.csv", CODEBOOK);
     s.write("codings.csv", CODINGS);
-    s.lacrima(&[
-        "import",
+    s.import_survey(
         "survey.csv",
-        "--id",
-        "resp_id",
-        "--open",
-        "answer",
-        "--text",
-        "team",
-    ])
-    .assert()
-    .success();
-    s.lacrima(&["codebook", "import", "codebook.csv"])
-        .assert()
-        .success();
-    s.lacrima(&["codings", "import", "codings.csv"])
-        .assert()
-        .success();
+        &["--id", "resp_id", "--open", "answer", "--text", "team"],
+    );
+    s.import_codebook("codebook.csv");
+    s.import_codings("codings.csv");
     s
 }
 
@@ -74,21 +62,15 @@ fn exports_are_exact_unless_asked_to_be_spreadsheet_safe() {
     assert_eq!(column(&exact, "team")[0], "=cmd|' /C calc'!A0");
     assert_eq!(column(&exact, "score")[0], "-3.5");
 
-    let out = s
-        .lacrima(&[
-            "export",
-            "dataset",
-            "--coder",
-            "ana",
-            "--spreadsheet-safe",
-            "--out",
-            "coded.csv",
-        ])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    let note = String::from_utf8(out.stderr).unwrap();
+    let (_, note) = s.outputs(&[
+        "export",
+        "dataset",
+        "--coder",
+        "ana",
+        "--spreadsheet-safe",
+        "--out",
+        "coded.csv",
+    ]);
     assert!(note.contains("2 cells of the dataset"), "{note}");
     let safe = csv_rows(&std::fs::read_to_string(s.path("coded.csv")).unwrap());
     assert_eq!(

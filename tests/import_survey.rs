@@ -13,13 +13,8 @@ fn importing_a_survey_creates_a_private_project_with_questions_and_typed_variabl
     let out = s.stdout(&["import", "survey.csv", "--open", "answer_a,answer_b"]);
     assert!(out.contains("3 respondents added"), "{out}");
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(s.project()).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
-    }
-    let info: serde_json::Value =
-        serde_json::from_str(&s.stdout(&["info", "--format", "json"])).unwrap();
+    assert_eq!(mode(&s.project()), 0o600);
+    let info = s.json(&["info", "--format", "json"]);
     assert_eq!(info["respondents"], 3);
     let q = &info["questions"];
     assert_eq!(q[0]["name"], "answer_a");
@@ -66,7 +61,7 @@ fn importing_a_survey_creates_a_private_project_with_questions_and_typed_variabl
 fn the_import_summary_is_available_as_json() {
     let s = Scratch::new();
     s.write("survey.csv", SMALL_SURVEY);
-    let out = s.stdout(&[
+    let v = s.json(&[
         "import",
         "survey.csv",
         "--open",
@@ -74,7 +69,6 @@ fn the_import_summary_is_available_as_json() {
         "--format",
         "json",
     ]);
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["respondents_added"], 3);
     assert_eq!(v["questions"][0]["empty"], 1);
     assert_eq!(v["variables"][0]["missing"], 1, "NA is a missing age");
@@ -87,22 +81,20 @@ fn overrides_and_level_orders_are_respected() {
         "s.csv",
         "id,code,tone,when,ans\n1,01,warm,2024-01-01,aaa\n2,02,sad,2024-01-02,bbb\n3,-99,tense,,ccc\n",
     );
-    s.lacrima(&[
-        "import",
+    s.import_survey(
         "s.csv",
-        "--open",
-        "ans",
-        "--categorical",
-        "code",
-        "--levels",
-        "tone=sad,warm,tense",
-        "--missing",
-        "-99",
-    ])
-    .assert()
-    .success();
-    let info: serde_json::Value =
-        serde_json::from_str(&s.stdout(&["info", "--format", "json"])).unwrap();
+        &[
+            "--open",
+            "ans",
+            "--categorical",
+            "code",
+            "--levels",
+            "tone=sad,warm,tense",
+            "--missing",
+            "-99",
+        ],
+    );
+    let info = s.json(&["info", "--format", "json"]);
     let vars = info["variables"].as_array().unwrap();
     assert_eq!(vars[0]["kind"], "categorical");
     assert_eq!(
@@ -143,9 +135,7 @@ fn without_open_the_error_suggests_the_open_ended_columns() {
 fn without_id_a_conventional_column_is_used_or_the_candidates_are_listed() {
     let s = Scratch::new();
     s.write("a.csv", "ResponseId,ans\nR_1,hello there\nR_2,more text\n");
-    s.lacrima(&["import", "a.csv", "--open", "ans"])
-        .assert()
-        .success();
+    s.import_survey("a.csv", &["--open", "ans"]);
     let s = Scratch::new();
     s.write("b.csv", "person,ans\nP1,hello there\nP2,more text\n");
     let err = s.fails(&["import", "b.csv", "--open", "ans"]);
@@ -159,9 +149,7 @@ fn a_later_wave_adds_new_respondents_skips_identical_ones_and_adds_new_columns()
         "w1.csv",
         "id,age,ans\n1,30,first answer\n2,40,second answer\n",
     );
-    s.lacrima(&["import", "w1.csv", "--open", "ans"])
-        .assert()
-        .success();
+    s.import_survey("w1.csv", &["--open", "ans"]);
     s.write(
         "w2.csv",
         "id,age,ans,ans2,site\n2,40,second answer,,\n3,50,third answer,extra,Berlin\n",
@@ -199,9 +187,7 @@ fn a_later_wave_with_changed_values_is_refused_and_lists_them() {
         "w1.csv",
         "id,age,ans\n1,30,first answer\n2,40,second answer\n",
     );
-    s.lacrima(&["import", "w1.csv", "--open", "ans"])
-        .assert()
-        .success();
+    s.import_survey("w1.csv", &["--open", "ans"]);
     let before = dump(&s.project());
     s.write("w2.csv", "id,age,ans\n2,41,second answer\n9,20,new\n");
     let err = s.fails(&["import", "w2.csv", "--open", "ans"]);
@@ -220,9 +206,7 @@ fn a_later_wave_with_changed_values_is_refused_and_lists_them() {
 fn a_later_wave_must_name_the_existing_questions() {
     let s = Scratch::new();
     s.write("w1.csv", "id,ans\n1,first answer\n");
-    s.lacrima(&["import", "w1.csv", "--open", "ans"])
-        .assert()
-        .success();
+    s.import_survey("w1.csv", &["--open", "ans"]);
     let before = dump(&s.project());
     s.write("w2.csv", "id,ans,other\n2,second,x\n");
     let err = s.fails(&["import", "w2.csv", "--open", "other"]);
@@ -237,11 +221,8 @@ fn a_later_wave_must_name_the_existing_questions() {
 fn xlsx_sheets_are_read_with_typed_cells() {
     let s = Scratch::new();
     let xlsx = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/survey.xlsx");
-    s.lacrima(&["import", xlsx, "--open", "answer"])
-        .assert()
-        .success();
-    let info: serde_json::Value =
-        serde_json::from_str(&s.stdout(&["info", "--format", "json"])).unwrap();
+    s.import_survey(xlsx, &["--open", "answer"]);
+    let info = s.json(&["info", "--format", "json"]);
     assert_eq!(info["respondents"], 3);
     let ext: String = query_one(
         &s.project(),
@@ -275,7 +256,7 @@ fn a_qualtrics_utf16_export_is_recognised_and_keeps_question_texts() {
         bytes.extend_from_slice(&u.to_le_bytes());
     }
     s.write("qualtrics.tsv", bytes);
-    let out = s.stdout(&[
+    let v = s.json(&[
         "import",
         "qualtrics.tsv",
         "--open",
@@ -283,7 +264,6 @@ fn a_qualtrics_utf16_export_is_recognised_and_keeps_question_texts() {
         "--format",
         "json",
     ]);
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["qualtrics"], true);
     assert_eq!(v["respondents_added"], 2);
     assert_eq!(v["questions"][0]["label"], "What did your crying lead to?");
@@ -312,16 +292,10 @@ fn windows_1252_files_need_and_accept_an_encoding() {
         "{err}"
     );
     assert!(!s.project().exists());
-    s.lacrima(&[
-        "import",
+    s.import_survey(
         "latin.csv",
-        "--open",
-        "ans",
-        "--encoding",
-        "windows-1252",
-    ])
-    .assert()
-    .success();
+        &["--open", "ans", "--encoding", "windows-1252"],
+    );
     let text: String = query_one(
         &s.project(),
         "SELECT text FROM responses ORDER BY id LIMIT 1",
@@ -336,9 +310,7 @@ fn hostile_column_names_are_data() {
         "h.csv",
         "id,\"Robert\"\"); DROP TABLE respondents;--\",select,\"a;b\",answer\n1,x,1,2,some text\n2,y,3,4,more text\n",
     );
-    s.lacrima(&["import", "h.csv", "--open", "answer"])
-        .assert()
-        .success();
+    s.import_survey("h.csv", &["--open", "answer"]);
     let info = s.stdout(&["info"]);
     assert!(
         info.contains("Robert\"); DROP TABLE respondents;--"),
@@ -356,9 +328,7 @@ fn an_answer_of_a_megabyte_is_stored_whole() {
     let s = Scratch::new();
     let long = "tears ".repeat(180_000);
     s.write("big.csv", format!("id,ans\n1,\"{long}\"\n2,short\n"));
-    s.lacrima(&["import", "big.csv", "--open", "ans"])
-        .assert()
-        .success();
+    s.import_survey("big.csv", &["--open", "ans"]);
     let n: i64 = query_one(&s.project(), "SELECT max(length(text)) FROM responses");
     assert_eq!(n as usize, long.len());
 }
@@ -366,15 +336,10 @@ fn an_answer_of_a_megabyte_is_stored_whole() {
 /// Each bad file: the error names the place, and an existing project is unchanged.
 fn refused(file: &str, content: &[u8], args: &[&str], expect: &[&str]) {
     let s = small_project();
-    let before = dump(&s.project());
     s.write(file, content);
     let mut all = vec!["import", file];
     all.extend_from_slice(args);
-    let err = s.fails(&all);
-    for e in expect {
-        assert!(err.contains(e), "expected {e:?} in: {err}");
-    }
-    assert_eq!(dump(&s.project()), before, "{file}: the project changed");
+    s.refuses(&all, expect);
 }
 
 #[test]
@@ -540,9 +505,7 @@ fn a_large_import_keeps_every_row_in_survey_order() {
     }
     let s = Scratch::new();
     s.write("big.csv", csv);
-    s.lacrima(&["import", "big.csv", "--open", "answer_a"])
-        .assert()
-        .success();
+    s.import_survey("big.csv", &["--open", "answer_a"]);
     let conn = rusqlite::Connection::open(s.project()).unwrap();
     let mut st = conn
         .prepare("SELECT r.id, r.ext_id, s.text, v.v1 FROM respondents r JOIN responses s ON s.respondent_id = r.id JOIN variable_values v ON v.respondent_id = r.id ORDER BY r.id")
@@ -570,9 +533,7 @@ fn values_are_stored_as_numbers_or_exactly_as_written() {
         "v.csv",
         "id,score,mixed,ans\n1,4.50,1,a\n2,007,3.25,b\n3, 12 ,don't know,c\n4,83.25,007,d\n",
     );
-    s.lacrima(&["import", "v.csv", "--open", "ans"])
-        .assert()
-        .success();
+    s.import_survey("v.csv", &["--open", "ans"]);
     let conn = rusqlite::Connection::open(s.project()).unwrap();
     let typed = |col: &str| -> Vec<(String, String)> {
         let sql = format!(
@@ -599,8 +560,7 @@ fn values_are_stored_as_numbers_or_exactly_as_written() {
     assert!(mixed.iter().all(|(t, _)| t == "text"), "{mixed:?}");
     let values: Vec<&str> = mixed.iter().map(|(_, v)| v.as_str()).collect();
     assert_eq!(values, vec!["1", "3.25", "don't know", "007"]);
-    let info: serde_json::Value =
-        serde_json::from_str(&s.stdout(&["info", "--format", "json"])).unwrap();
+    let info = s.json(&["info", "--format", "json"]);
     assert_eq!(info["variables"][0]["kind"], "numeric");
     assert_eq!(info["variables"][1]["kind"], "categorical");
     assert_eq!(
@@ -613,13 +573,9 @@ fn values_are_stored_as_numbers_or_exactly_as_written() {
 fn a_later_wave_reads_an_existing_numeric_column_as_numbers() {
     let s = Scratch::new();
     s.write("w1.csv", "id,score,ans\n1,3,a\n");
-    s.lacrima(&["import", "w1.csv", "--open", "ans"])
-        .assert()
-        .success();
+    s.import_survey("w1.csv", &["--open", "ans"]);
     s.write("w2.csv", "id,score,ans\n2,4.50,b\n");
-    s.lacrima(&["import", "w2.csv", "--open", "ans"])
-        .assert()
-        .success();
+    s.import_survey("w2.csv", &["--open", "ans"]);
     let t: String = query_one(
         &s.project(),
         "SELECT typeof(v1) FROM variable_values WHERE respondent_id = 2",
@@ -649,16 +605,13 @@ fn a_column_of_plain_numbers_and_words_keeps_its_numbers_as_text() {
         csv.push_str(&format!("{i},{v},answer\n"));
     }
     s.write("l.csv", csv);
-    s.lacrima(&["import", "l.csv", "--open", "ans"])
-        .assert()
-        .success();
+    s.import_survey("l.csv", &["--open", "ans"]);
     let kinds: i64 = query_one(
         &s.project(),
         "SELECT count(*) FROM variable_values WHERE typeof(v1) <> 'text'",
     );
     assert_eq!(kinds, 0);
-    let info: serde_json::Value =
-        serde_json::from_str(&s.stdout(&["info", "--format", "json"])).unwrap();
+    let info = s.json(&["info", "--format", "json"]);
     assert_eq!(
         info["variables"][0]["levels"],
         serde_json::json!(["1", "2", "3", "4", "5", "don't know"])

@@ -3,21 +3,14 @@
 
 mod common;
 use common::*;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 
 #[test]
 fn init_creates_an_empty_private_project_once() {
     let s = Scratch::new();
     s.lacrima(&["init"]).assert().success();
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(s.project()).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
-    }
-    let info: serde_json::Value =
-        serde_json::from_str(&s.stdout(&["info", "--format", "json"])).unwrap();
+    assert_eq!(mode(&s.project()), 0o600);
+    let info = s.json(&["info", "--format", "json"]);
     assert_eq!(info["respondents"], 0);
     let err = s.fails(&["init"]);
     assert!(err.contains("exists already"), "{err}");
@@ -41,9 +34,8 @@ fn commands_on_a_missing_project_create_nothing() {
 #[test]
 fn the_project_path_comes_from_the_environment_too() {
     let s = small_project();
-    let mut cmd = assert_cmd::Command::cargo_bin("lacrima").unwrap();
-    let out = cmd
-        .current_dir(s.dir.path())
+    let out = s
+        .lacrima_here(&[])
         .env("LACRIMA_PROJECT", s.project())
         .args(["info", "--format", "json"])
         .assert()
@@ -65,13 +57,7 @@ fn usage_errors_exit_with_2() {
 #[test]
 fn a_backup_is_a_complete_private_copy_even_while_the_project_is_open() {
     let s = small_project();
-    s.write(
-        "c.csv",
-        "respondent,question,coder,code,start,end,memo\nR1,answer_b,ana,Deepened,,,\n",
-    );
-    s.lacrima(&["codings", "import", "c.csv"])
-        .assert()
-        .success();
+    s.add_codings("c.csv", "R1,answer_b,ana,Deepened,,,\n");
     // Another connection holds the project open in WAL mode with recent work not checkpointed.
     let holder = rusqlite::Connection::open(s.project()).unwrap();
     holder
@@ -81,11 +67,7 @@ fn a_backup_is_a_complete_private_copy_even_while_the_project_is_open() {
     drop(holder);
     let copy = s.path("copy.db");
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
-    }
+    assert_eq!(mode(&copy), 0o600);
     assert_eq!(dump(&copy), dump(&s.project()));
     let err = s.fails(&["backup", "copy.db"]);
     assert!(err.contains("exists already"), "{err}");
@@ -94,13 +76,7 @@ fn a_backup_is_a_complete_private_copy_even_while_the_project_is_open() {
 #[test]
 fn the_demo_builds_the_tcit_project_and_replaces_only_an_earlier_demo() {
     let s = Scratch::new();
-    let run_demo = || {
-        let mut cmd = assert_cmd::Command::cargo_bin("lacrima").unwrap();
-        cmd.current_dir(s.dir.path())
-            .env_remove("LACRIMA_PROJECT")
-            .arg("demo")
-            .assert()
-    };
+    let run_demo = || s.lacrima_here(&["demo"]).assert();
     let out = run_demo().success().get_output().stdout.clone();
     let out = String::from_utf8(out).unwrap();
     assert!(out.contains("lacrima-demo.db"), "{out}");
@@ -129,29 +105,16 @@ fn the_demo_builds_the_tcit_project_and_replaces_only_an_earlier_demo() {
 fn a_closed_pipe_is_not_an_error() {
     let s = small_project();
     // Enough codings that the export fills the pipe long before it ends.
-    let mut csv = String::from("respondent,question,coder,code,start,end,memo\n");
+    let mut rows = String::new();
     for i in 0..20_000 {
-        csv.push_str(&format!(
+        rows.push_str(&format!(
             "R1,answer_b,coder{i},Deepened,,,\"a memo long enough to fill the pipe quickly {i}\"\n"
         ));
     }
-    s.write("many.csv", csv);
-    s.lacrima(&["codings", "import", "many.csv"])
-        .assert()
-        .success();
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("lacrima"))
-        .args(["-p", s.project().to_str().unwrap(), "codings", "export"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    s.add_codings("many.csv", &rows);
+    // The reader is gone after the first line (`| head -1`).
+    let (first, out) = s.first_line_then_close(&["codings", "export"]);
     assert!(first.starts_with("respondent,"));
-    // The reader is gone now (`| head -1`).
-    let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
         "{:?}: {}",
@@ -175,19 +138,6 @@ fn exports_to_a_file_are_private_and_complete() {
     let md = std::fs::read_to_string(s.path("book.md")).unwrap();
     assert!(md.starts_with("# Codebook"));
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(s.path("book.md"))
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777;
-        assert_eq!(mode, 0o600);
-    }
-    let leftovers: Vec<_> = std::fs::read_dir(s.dir.path())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
-        .collect();
-    assert!(leftovers.is_empty());
+    assert_eq!(mode(&s.path("book.md")), 0o600);
+    assert!(s.files_ending(".tmp").is_empty());
 }

@@ -5,10 +5,11 @@
 
 mod common;
 
+use common::disk::SmallDisk;
+use common::sqlite3::Sqlite3Shell;
 use common::{SMALL_SURVEY, Scratch, dump, small_project};
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_lacrima");
 
@@ -24,41 +25,6 @@ resp_id,age,sex,orientation,answer_a,answer_b
 R4,45,male,CBT,It helped us both,We grew closer
 R5,29,female,humanistic,I was embarrassed,Nothing
 ";
-
-/// A tmpfs of its own, unmounted when dropped; None where this process may not mount.
-struct SmallDisk {
-    dir: tempfile::TempDir,
-}
-
-impl SmallDisk {
-    fn mount(kb: u32) -> Option<SmallDisk> {
-        let dir = tempfile::tempdir().unwrap();
-        let ok = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={kb}k"), "tmpfs"])
-            .arg(dir.path())
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !ok {
-            eprintln!("SKIPPED: cannot mount a small tmpfs here (needs root; CI runs as root)");
-            return None;
-        }
-        Some(SmallDisk { dir })
-    }
-
-    fn fill(&self) -> PathBuf {
-        let p = self.dir.path().join("filler");
-        let mut f = std::fs::File::create(&p).unwrap();
-        let block = vec![0u8; 4096];
-        while f.write_all(&block).is_ok() {}
-        p
-    }
-}
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.dir.path()).output();
-    }
-}
 
 fn lacrima_in(dir: &Path, project: &Path, args: &[&str]) -> std::process::Output {
     Command::new(BIN)
@@ -76,7 +42,7 @@ fn a_survey_wave_imported_onto_a_full_disk_is_refused_and_the_project_is_as_befo
     let Some(disk) = SmallDisk::mount(4096) else {
         return;
     };
-    let dir = disk.dir.path();
+    let dir = disk.path();
     let project = dir.join("p.db");
     std::fs::write(dir.join("survey.csv"), SMALL_SURVEY).unwrap();
     std::fs::write(dir.join("wave2.csv"), WAVE_TWO).unwrap();
@@ -248,25 +214,7 @@ fn another_program_holding_the_write_lock_is_named_and_nothing_changes() {
     s.write("wave2.csv", WAVE_TWO);
     let before = dump(&project);
     // A colleague's sqlite3 shell in the middle of a transaction.
-    let mut shell = Command::new("sqlite3")
-        .arg(&project)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdin = shell.stdin.as_mut().unwrap();
-    stdin
-        .write_all(b"BEGIN IMMEDIATE;\nSELECT 'locked';\n")
-        .unwrap();
-    stdin.flush().unwrap();
-    // Wait until the shell has the lock.
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(shell.stdout.as_mut().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    assert_eq!(line.trim(), "locked");
+    let shell = Sqlite3Shell::holding_write_lock(&project);
 
     let out = s
         .lacrima(&["import", "wave2.csv", "--open", "answer_a,answer_b"])
@@ -283,9 +231,7 @@ fn another_program_holding_the_write_lock_is_named_and_nothing_changes() {
         "{line}"
     );
 
-    let stdin = shell.stdin.as_mut().unwrap();
-    stdin.write_all(b"ROLLBACK;\n.quit\n").unwrap();
-    shell.wait().unwrap();
+    shell.end("ROLLBACK");
     assert_eq!(dump(&project), before);
     // Once the shell is done, the same command goes through.
     s.lacrima(&["import", "wave2.csv", "--open", "answer_a,answer_b"])

@@ -9,25 +9,10 @@
 
 mod common;
 
-use common::{Scratch, small_project};
+use common::sqlite3::sqlite3;
+use common::{Scratch, dump, small_project};
 use lacrima::store::Store;
 use std::path::Path;
-use std::process::Command;
-
-/// A plain SQLite client in another process: opens, reads, closes.
-fn sqlite3(db: &Path, sql: &str) -> String {
-    let out = Command::new("sqlite3")
-        .arg(db)
-        .arg(sql)
-        .output()
-        .expect("the sqlite3 shell is installed (.ci/run installs it)");
-    assert!(
-        out.status.success(),
-        "sqlite3 failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
 
 fn companion(db: &Path, suffix: &str) -> std::path::PathBuf {
     let mut p = db.as_os_str().to_owned();
@@ -130,7 +115,7 @@ fn a_survey_or_export_on_the_projects_own_files_is_refused() {
     // A coder is working in it, so its WAL and shared-memory files exist.
     let coder = Store::open(&db).unwrap();
     coder.data_version().unwrap();
-    let before = common::dump(&db);
+    let before = dump(&db);
     let wal = companion(&db, "-wal");
     assert!(wal.exists());
     for target in [db.clone(), wal.clone()] {
@@ -144,7 +129,7 @@ fn a_survey_or_export_on_the_projects_own_files_is_refused() {
         let err = s.fails(&["codebook", "import", t]);
         assert!(err.contains("of the project"), "{err}");
     }
-    assert_eq!(common::dump(&db), before);
+    assert_eq!(dump(&db), before);
     assert_eq!(sqlite3(&db, "PRAGMA integrity_check"), "ok");
 }
 
@@ -152,13 +137,7 @@ fn a_survey_or_export_on_the_projects_own_files_is_refused() {
 fn rebuilding_the_demo_while_it_is_open_leaves_the_open_connection_whole() {
     let s = Scratch::new();
     let build = || {
-        assert_cmd::Command::cargo_bin("lacrima")
-            .unwrap()
-            .current_dir(s.dir.path())
-            .env_remove("LACRIMA_PROJECT")
-            .arg("demo")
-            .assert()
-            .success();
+        s.lacrima_here(&["demo"]).assert().success();
     };
     build();
     let demo = s.path("lacrima-demo.db");

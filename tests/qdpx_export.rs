@@ -6,67 +6,8 @@
 
 mod common;
 
-use common::{Scratch, demo};
-use std::io::Read;
-use std::path::Path;
-use std::process::Command;
-
-const XSD: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/reference/refi-qda/Project-mrt2019.xsd"
-);
-
-fn entry(qdpx: &Path, name: &str) -> Vec<u8> {
-    let mut zip = zip::ZipArchive::new(std::fs::File::open(qdpx).unwrap()).unwrap();
-    let mut e = zip.by_name(name).unwrap();
-    let mut out = Vec::new();
-    e.read_to_end(&mut out).unwrap();
-    out
-}
-
-fn entry_names(qdpx: &Path) -> Vec<String> {
-    let zip = zip::ZipArchive::new(std::fs::File::open(qdpx).unwrap()).unwrap();
-    zip.file_names().map(|n| n.unwrap().to_string()).collect()
-}
-
-/// Validates with xmllint against the REFI-QDA schema; the error output when it fails.
-fn validate(s: &Scratch, qde: &[u8]) {
-    let file = s.write("project.qde", qde);
-    let out = Command::new("xmllint")
-        .args(["--noout", "--schema", XSD])
-        .arg(&file)
-        .output()
-        .expect("xmllint is installed (.ci/run installs libxml2-utils)");
-    assert!(
-        out.status.success(),
-        "project.qde does not validate:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// The value of `attr` in every element named `tag`, in document order.
-fn attrs(xml: &str, tag: &str, attr: &str) -> Vec<String> {
-    let mut reader = quick_xml::Reader::from_str(xml);
-    let mut out = Vec::new();
-    loop {
-        match reader.read_event().unwrap() {
-            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e)
-                if e.local_name().as_ref() == tag =>
-            {
-                if let Some(a) = e.try_get_attribute(attr).unwrap() {
-                    out.push(
-                        a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                            .unwrap()
-                            .into_owned(),
-                    );
-                }
-            }
-            quick_xml::events::Event::Eof => break,
-            _ => {}
-        }
-    }
-    out
-}
+use common::qda::{attrs, entry, entry_names, validate};
+use common::{Scratch, demo, dump, import_one_question_project};
 
 #[test]
 fn the_demo_project_exports_as_a_valid_refi_qda_project() {
@@ -78,11 +19,7 @@ fn the_demo_project_exports_as_a_valid_refi_qda_project() {
     );
     let qdpx = s.path("demo.qdpx");
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&qdpx).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
-    }
+    assert_eq!(common::mode(&qdpx), 0o600);
     let qde = entry(&qdpx, "project.qde");
     validate(&s, &qde);
     let xml = String::from_utf8(qde).unwrap();
@@ -128,22 +65,8 @@ fn selections_count_code_points_and_whole_answers_span_the_text() {
          P1,answer,ana,Tears,5,10,a memo with \u{b} a control character\n\
          P2,answer,ana,Tears,,,\n",
     );
-    s.lacrima(&["import", "survey.csv", "--id", "id", "--open", "answer"])
-        .assert()
-        .success();
-    s.lacrima(&["codebook", "import", "codebook.csv"])
-        .assert()
-        .success();
-    s.lacrima(&["codings", "import", "codings.csv"])
-        .assert()
-        .success();
-    let out = s
-        .lacrima(&["export", "qdpx", "--out", "p.qdpx"])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    let warning = String::from_utf8(out.stderr).unwrap();
+    import_one_question_project(&s);
+    let (_, warning) = s.outputs(&["export", "qdpx", "--out", "p.qdpx"]);
     assert!(
         warning.contains("1 characters that XML cannot hold"),
         "{warning}"
@@ -187,10 +110,7 @@ fn two_exports_of_a_project_name_everything_with_the_same_guids() {
     assert!(a == b, "two exports of one project differ");
     // A copy of the project (a coder's laptop) names the same respondents the same way.
     s.stdout(&["backup", "copy.db"]);
-    assert_cmd::Command::cargo_bin("lacrima")
-        .unwrap()
-        .current_dir(s.dir.path())
-        .args(["-p", "copy.db", "export", "qdpx", "--out", "c.qdpx"])
+    s.lacrima_here(&["-p", "copy.db", "export", "qdpx", "--out", "c.qdpx"])
         .assert()
         .success();
     let c = String::from_utf8(entry(&s.path("c.qdpx"), "project.qde")).unwrap();
@@ -231,8 +151,8 @@ fn the_codebook_exports_as_qdc_with_hierarchy_colours_and_definitions() {
 #[test]
 fn an_export_onto_the_project_itself_is_refused() {
     let s = demo();
-    let before = common::dump(&s.project());
+    let before = dump(&s.project());
     let err = s.fails(&["export", "qdpx", "--out", s.project().to_str().unwrap()]);
     assert!(err.contains("of the project"), "{err}");
-    assert_eq!(common::dump(&s.project()), before);
+    assert_eq!(dump(&s.project()), before);
 }

@@ -24,7 +24,7 @@ mod log;
 mod readers;
 
 use coder::{Config, now_ms};
-use common::{FIXTURES, Scratch};
+use common::{DEMO_QUESTIONS, Scratch, fixture_path};
 use lacrima::store::Store;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -221,30 +221,18 @@ fn env_number(var: &str, default: u64) -> u64 {
 /// The project as the team set it up: the first respondents of the TCIT survey and its codebook,
 /// imported with the real binary, and a pilot sample coded by two colleagues.
 fn build_project(s: &Scratch) {
-    let mut reader = csv::Reader::from_path(format!("{FIXTURES}tcit_survey.csv")).unwrap();
+    let mut reader = csv::Reader::from_path(fixture_path("tcit_survey.csv")).unwrap();
     let mut writer = csv::Writer::from_path(s.path("survey.csv")).unwrap();
     writer.write_record(reader.headers().unwrap()).unwrap();
     for record in reader.records().take(RESPONDENTS) {
         writer.write_record(&record.unwrap()).unwrap();
     }
     writer.flush().unwrap();
-    s.lacrima(&[
-        "import",
+    s.import_survey(
         "survey.csv",
-        "--id",
-        "resp_id",
-        "--open",
-        &common::DEMO_QUESTIONS.join(","),
-    ])
-    .assert()
-    .success();
-    s.lacrima(&[
-        "codebook",
-        "import",
-        &format!("{FIXTURES}tcit_codebook.csv"),
-    ])
-    .assert()
-    .success();
+        &["--id", "resp_id", "--open", &DEMO_QUESTIONS.join(",")],
+    );
+    s.import_codebook(&fixture_path("tcit_codebook.csv"));
 
     let mut store = Store::open(&s.project()).unwrap();
     let codes: Vec<i64> = store

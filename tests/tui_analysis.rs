@@ -13,12 +13,10 @@ use lacrima::tui::analysis::{
     SortOrder, View, update,
 };
 use lacrima::tui::analysis_render::{SIGNIFICANT, render};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use std::path::Path;
-use tui_support::{demo_project, find, key, sql_rows};
+use tui_support::{demo, fails_on, find, frame, key, rows_text, sql_rows};
 
 fn scope(store: &Store, coder: &str, question: Option<&str>) -> Scope {
     let layout = store.dataset_layout().unwrap();
@@ -62,27 +60,16 @@ fn press(s: &mut AnalysisState, keys: &str) {
 }
 
 fn buffer(s: &AnalysisState) -> Buffer {
-    let mut t = Terminal::new(TestBackend::new(s.size.width, s.size.height)).unwrap();
-    t.draw(|f| render(f, s)).unwrap();
-    t.backend().buffer().clone()
+    frame(s.size, |f| render(f, s))
 }
 
 fn screen(s: &AnalysisState) -> String {
-    let b = buffer(s);
-    (0..b.area.height)
-        .map(|y| {
-            (0..b.area.width)
-                .map(|x| b[(x, y)].symbol())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    rows_text(&buffer(s))
 }
 
 fn snapshot(name: &str, by: Option<&str>, keys: &str) {
     for (w, h) in [(80, 24), (140, 40)] {
-        let dir = tempfile::tempdir().unwrap();
-        let path = demo_project(dir.path());
+        let (_dir, path) = demo();
         let mut s = open(&path, by, w, h);
         press(&mut s, keys);
         insta::assert_snapshot!(format!("{name}_{w}x{h}"), screen(&s));
@@ -127,8 +114,7 @@ fn screen_a_code_as_a_bar_chart() {
 
 #[test]
 fn b_charts_the_selected_code_with_the_reports_percentages_and_j_moves_to_the_next() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo_project(dir.path());
+    let (_dir, path) = demo();
     let mut s = open(&path, Some("orientation"), 140, 40);
     press(&mut s, "b");
     let shown = screen(&s);
@@ -158,8 +144,7 @@ fn b_charts_the_selected_code_with_the_reports_percentages_and_j_moves_to_the_ne
 
 #[test]
 fn choosing_a_variable_with_the_keys_shows_the_same_numbers_as_analyze() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo_project(dir.path());
+    let (_dir, path) = demo();
     let mut s = open(&path, None, 140, 40);
     assert_eq!(s.view, View::Variables);
     // The list holds the numeric and categorical variables in survey order.
@@ -202,8 +187,7 @@ fn choosing_a_variable_with_the_keys_shows_the_same_numbers_as_analyze() {
 
 #[test]
 fn sorting_by_q_puts_the_strongest_association_first_and_colours_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo_project(dir.path());
+    let (_dir, path) = demo();
     let mut s = open(&path, Some("cried_last_4w"), 140, 40);
     assert_eq!(s.sort, SortOrder::Codebook);
     let first = s.code_at(0).unwrap();
@@ -237,8 +221,7 @@ fn sorting_by_q_puts_the_strongest_association_first_and_colours_it() {
 
 #[test]
 fn enter_on_a_cell_lists_the_answers_behind_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo_project(dir.path());
+    let (_dir, path) = demo();
     let mut s = open(&path, Some("orientation"), 140, 40);
     // rapport-deepened (the first code) for the first level with rated respondents, CBT.
     let r = s.results.as_ref().unwrap();
@@ -286,8 +269,7 @@ fn enter_on_a_cell_lists_the_answers_behind_it() {
 
 #[test]
 fn a_numeric_cell_opens_the_coded_or_the_not_coded_respondents_answers() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo_project(dir.path());
+    let (_dir, path) = demo();
     let mut s = open(&path, Some("years_experience"), 140, 40);
     press(&mut s, "l enter");
     let d = s.drill.as_ref().unwrap();
@@ -305,8 +287,7 @@ fn a_numeric_cell_opens_the_coded_or_the_not_coded_respondents_answers() {
 
 #[test]
 fn a_variable_with_one_level_says_why_nothing_was_computed() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo_project(dir.path());
+    let (_dir, path) = demo();
     let s = open(&path, Some("cried_ever"), 140, 40);
     let text = screen(&s);
     assert!(
@@ -318,8 +299,7 @@ fn a_variable_with_one_level_says_why_nothing_was_computed() {
 
 #[test]
 fn the_help_lists_every_key_of_the_key_map() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo_project(dir.path());
+    let (_dir, path) = demo();
     let mut s = open(&path, None, 140, 60);
     press(&mut s, "?");
     assert_eq!(s.context(), AnalysisContext::Help);
@@ -335,8 +315,7 @@ fn the_help_lists_every_key_of_the_key_map() {
 
 #[test]
 fn keys_follow_the_context() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo_project(dir.path());
+    let (_dir, path) = demo();
     let mut s = open(&path, Some("sex"), 80, 24);
     assert_eq!(s.action_for_key(key("s")), Some(AnalysisAction::Sort));
     assert_eq!(s.action_for_key(key("q")), Some(AnalysisAction::Quit));
@@ -354,36 +333,23 @@ fn keys_follow_the_context() {
 
 #[test]
 fn the_screen_refuses_a_pipe_and_checks_its_arguments_first() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo_project(dir.path());
-    let out = assert_cmd::Command::cargo_bin("lacrima")
-        .unwrap()
-        .args(["-p"])
-        .arg(&path)
-        .args([
+    let (_dir, path) = demo();
+    let err = fails_on(
+        &path,
+        &[
             "analyze",
             "--screen",
             "--coder",
             "ana",
             "--by",
             "orientation",
-        ])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
-    let err = String::from_utf8(out.stderr).unwrap();
+        ],
+    );
     assert!(err.contains("--screen needs a terminal"), "{err}");
-    let out = assert_cmd::Command::cargo_bin("lacrima")
-        .unwrap()
-        .args(["-p"])
-        .arg(&path)
-        .args(["analyze", "--screen", "--coder", "ana", "--by", "nope"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
-    let err = String::from_utf8(out.stderr).unwrap();
+    let err = fails_on(
+        &path,
+        &["analyze", "--screen", "--coder", "ana", "--by", "nope"],
+    );
     assert!(err.contains("no variable called \"nope\""), "{err}");
 }
 
@@ -391,8 +357,7 @@ fn the_screen_refuses_a_pipe_and_checks_its_arguments_first() {
 fn the_codes_are_computed_in_the_background_while_keys_keep_working() {
     // On a million respondents an analysis takes most of a second: the key that starts it
     // returns at once, the list says what is being computed, and the table comes when ready.
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo_project(dir.path());
+    let (_dir, path) = demo();
     let mut s = open(&path, None, 80, 24);
     let first = s.choices[s.choice];
     let enter = s.action_for_key(key("enter")).unwrap();
@@ -433,8 +398,7 @@ fn the_codes_are_computed_in_the_background_while_keys_keep_working() {
 
 #[test]
 fn choosing_another_variable_while_one_is_computed_shows_the_last_one_chosen() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo_project(dir.path());
+    let (_dir, path) = demo();
     let mut s = open(&path, None, 80, 24);
     for spec in ["enter", "j", "enter"] {
         let a = s.action_for_key(key(spec)).unwrap();

@@ -21,14 +21,8 @@ fn code_on_a_missing_project_says_so_and_creates_nothing() {
 
 #[test]
 fn code_without_a_coder_and_without_a_terminal_says_how_to_name_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = tui_support::demo_project(dir.path());
-    Command::cargo_bin("lacrima")
-        .unwrap()
-        .env_remove("LACRIMA_CODER")
-        .args(["-p"])
-        .arg(&path)
-        .arg("code")
+    let (_dir, path) = tui_support::demo();
+    tui_support::lacrima_on(&path, &["code"])
         .write_stdin("")
         .assert()
         .code(1)
@@ -39,16 +33,11 @@ fn code_without_a_coder_and_without_a_terminal_says_how_to_name_one() {
 
 #[test]
 fn a_bad_key_file_is_reported_before_the_screen_opens() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = tui_support::demo_project(dir.path());
+    let (dir, path) = tui_support::demo();
     let keys = dir.path().join("keys.toml");
     std::fs::write(&keys, "[list]\nj = \"jump\"\n").unwrap();
-    Command::cargo_bin("lacrima")
-        .unwrap()
+    tui_support::lacrima_on(&path, &["code", "--coder", "ana"])
         .env("LACRIMA_KEYS", &keys)
-        .args(["-p"])
-        .arg(&path)
-        .args(["code", "--coder", "ana"])
         .assert()
         .code(1)
         .stderr(predicate::str::contains(

@@ -3,8 +3,10 @@
 //! happened and what to do, nothing half-done reaches the project, and no key the coder pressed
 //! is silently lost.
 
+mod common;
 mod tui_support;
 
+use common::disk::SmallDisk;
 use lacrima::tui::{Action, State};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -106,11 +108,7 @@ fn a_project_deleted_under_the_screen_is_rescued_with_everything_saved() {
     assert!(message(&s).contains("moved or deleted"), "{}", message(&s));
     assert_eq!(codings_of(&rescued, "ana").len(), 1);
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&rescued).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
-    }
+    assert_eq!(common::mode(&rescued), 0o600);
 }
 
 #[test]
@@ -124,51 +122,6 @@ fn a_project_moved_under_the_screen_is_rescued_too() {
     assert!(message(&s).contains("moved or deleted"), "{}", message(&s));
     let rescued = s.rescued.clone().expect("a rescue copy");
     assert_eq!(codings_of(&rescued, "ana").len(), 1);
-}
-
-/// A small file system of its own (tmpfs), unmounted when dropped; None where this process may
-/// not mount (not root): the test then says it was skipped.
-struct SmallDisk {
-    dir: tempfile::TempDir,
-}
-
-impl SmallDisk {
-    fn mount(kb: u32) -> Option<SmallDisk> {
-        let dir = tempfile::tempdir().unwrap();
-        let ok = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={kb}k"), "tmpfs"])
-            .arg(dir.path())
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !ok {
-            eprintln!("SKIPPED: cannot mount a small tmpfs here (needs root; CI runs as root)");
-            return None;
-        }
-        Some(SmallDisk { dir })
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    /// Fills the rest of the disk with one file.
-    fn fill(&self) -> PathBuf {
-        use std::io::Write;
-        let p = self.path().join("filler");
-        let mut f = std::fs::File::create(&p).unwrap();
-        let block = vec![0u8; 4096];
-        while f.write_all(&block).is_ok() {}
-        let _ = f.sync_all();
-        p
-    }
-}
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount")
-            .arg(self.dir.path())
-            .output();
-    }
 }
 
 #[test]

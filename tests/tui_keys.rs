@@ -8,12 +8,6 @@ use lacrima::tui::Action;
 use lacrima::tui::state::{Focus, Popup};
 use tui_support::*;
 
-fn demo() -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo_project(dir.path());
-    (dir, path)
-}
-
 #[test]
 fn a_new_coder_starts_on_the_first_answer_and_the_list_is_focused() {
     let (_d, path) = demo();
@@ -765,8 +759,7 @@ fn resizing_keeps_the_cursor_on_screen() {
 
 #[test]
 fn a_shortcut_another_code_has_is_refused_in_the_edit_form() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = project_from_csv(dir.path(), "id,answer\nr1,hello there\n", &["answer"]);
+    let (_d, path) = csv_project("id,answer\nr1,hello there\n", &["answer"]);
     let mut s = open(&path, "demo", 80, 24);
     press(&mut s, "tab tab");
     let i = s
@@ -860,23 +853,10 @@ fn a_project_without_answers_says_to_import_a_survey_and_keys_do_no_harm() {
     );
 }
 
-/// Puts a plan in force as `lacrima assign --coders ana,demo --overlap 20% --seed 7` would.
-fn assign(path: &std::path::Path) {
-    let mut store = lacrima::store::Store::open(path).unwrap();
-    store
-        .make_assignment_plan(&lacrima::store::PlanRequest {
-            coders: vec!["ana".into(), "demo".into()],
-            question_id: None,
-            overlap: 0.2,
-            seed: 7,
-        })
-        .unwrap();
-}
-
 #[test]
 fn with_a_plan_the_list_opens_on_my_assigned_answers_and_counts_my_progress() {
     let (_d, path) = demo();
-    assign(&path);
+    plan_for_ana_and_demo(&path);
     let assigned: i64 = sql_rows(
         &path,
         "SELECT count(*) FROM assignments a JOIN coders d ON d.id = a.coder_id WHERE d.name = 'demo'",
@@ -961,7 +941,7 @@ fn without_a_plan_there_is_no_assigned_filter_and_no_plan_progress() {
     };
     assert!(!items.iter().any(|i| i.label.contains("Assigned")));
     // A coder outside the plan keeps the usual default too.
-    assign(&path);
+    plan_for_ana_and_demo(&path);
     let s = open(&path, "carl", 100, 24);
     assert_eq!(s.filter, AnswerFilter::All);
 }
@@ -1018,8 +998,7 @@ fn the_help_lists_the_agreement_and_analysis_keys() {
 
 #[test]
 fn shift_a_with_fewer_than_two_coders_says_so_in_the_status_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = project_from_csv(dir.path(), "id,q\n1,I cried\n2,tears\n", &["q"]);
+    let (_d, path) = csv_project("id,q\n1,I cried\n2,tears\n", &["q"]);
     let mut s = open(&path, "zoe", 100, 24);
     press(&mut s, "A");
     assert!(s.launch.is_none());

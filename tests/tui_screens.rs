@@ -15,8 +15,7 @@ const SIZES: [(u16, u16); 2] = [(80, 24), (140, 40)];
 fn snapshot(name: &str, setup: impl Fn(&mut State)) {
     for (w, h) in SIZES {
         // Each size starts from a fresh demo project.
-        let dir = tempfile::tempdir().unwrap();
-        let path = demo_project(dir.path());
+        let (_dir, path) = demo();
         let mut s = open(&path, "demo", w, h);
         setup(&mut s);
         refresh_counts_now(&mut s);
@@ -118,8 +117,7 @@ fn screen_search_prompt_and_results() {
 
 #[test]
 fn screen_without_colour() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo_project(dir.path());
+    let (_dir, path) = demo();
     for (w, h) in SIZES {
         let mut s = open(&path, "demo", w, h);
         s.color = false;
@@ -139,8 +137,7 @@ fn screen_without_colour() {
 
 #[test]
 fn colours_that_carry_meaning() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo_project(dir.path());
+    let (_dir, path) = demo();
     let mut s = open(&path, "demo", 140, 40);
     press(&mut s, "1 v w w w 5");
     let b = buffer(&s);
@@ -218,17 +215,8 @@ fn screen_levels_of_a_variable_to_filter_by() {
 #[test]
 fn screen_with_a_plan() {
     for (w, h) in SIZES {
-        let dir = tempfile::tempdir().unwrap();
-        let path = demo_project(dir.path());
-        lacrima::store::Store::open(&path)
-            .unwrap()
-            .make_assignment_plan(&lacrima::store::PlanRequest {
-                coders: vec!["ana".into(), "demo".into()],
-                question_id: None,
-                overlap: 0.2,
-                seed: 7,
-            })
-            .unwrap();
+        let (_dir, path) = demo();
+        plan_for_ana_and_demo(&path);
         let mut s = open(&path, "demo", w, h);
         press(&mut s, "1 j");
         refresh_counts_now(&mut s);

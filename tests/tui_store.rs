@@ -9,7 +9,6 @@ use tui_support::*;
 
 /// 3,000 answers, of which every 97th mentions a "kettle"; every 10th is "n/a".
 fn project() -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
     let mut csv = String::from("id,answer,group\n");
     for i in 0..3000 {
         let text = if i % 10 == 5 {
@@ -24,8 +23,7 @@ fn project() -> (tempfile::TempDir, std::path::PathBuf) {
             if i % 3 == 0 { "x" } else { "y" }
         ));
     }
-    let path = project_from_csv(dir.path(), &csv, &["answer"]);
-    (dir, path)
+    csv_project(&csv, &["answer"])
 }
 
 /// All ids of a query, page by page forwards, and page by page backwards.

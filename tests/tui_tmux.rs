@@ -2,8 +2,10 @@
 //! screen is read with capture-pane until what we wait for appears or a deadline passes (never a
 //! fixed sleep), and the project file is checked afterwards. Each test has its own tmux server.
 
+mod common;
 mod tui_support;
 
+use common::sqlite3::Sqlite3Shell;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -150,8 +152,7 @@ fn one_codes_j_moves_u_undoes_and_q_quits_giving_the_terminal_back() {
     if !tmux_available() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo_project(dir.path());
+    let (dir, path) = demo();
     let t = Tmux::start("story", 100, 30, &code_command(dir.path(), &path, true));
     t.wait_text("reviewed 0 of");
     t.keys(&["1"]);
@@ -192,8 +193,7 @@ fn a_coding_shown_on_screen_survives_kill_9() {
     if !tmux_available() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo_project(dir.path());
+    let (dir, path) = demo();
     let t = Tmux::start("kill9", 100, 30, &code_command(dir.path(), &path, false));
     t.wait_text("reviewed 0 of");
     t.keys(&["1", "j", "v", "w", "w", "2"]);
@@ -220,8 +220,7 @@ fn sigterm_ends_the_screen_and_restores_the_terminal() {
     if !tmux_available() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo_project(dir.path());
+    let (dir, path) = demo();
     let t = Tmux::start("term", 100, 30, &code_command(dir.path(), &path, true));
     t.wait_text("reviewed 0 of");
     t.keys(&["5"]);
@@ -247,9 +246,8 @@ fn wide_characters_line_up_in_a_real_terminal() {
     if !tmux_available() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
     let csv = "id,answer\nr1,我们一起哭了，然后谈了很久。 Then we talked 😢 for a long time and it helped both of us.\n";
-    let path = project_from_csv(dir.path(), csv, &["answer"]);
+    let (dir, path) = csv_project(csv, &["answer"]);
     let t = Tmux::start("wide", 100, 30, &code_command(dir.path(), &path, false));
     let s = t.wait_text("我们一起哭了");
     // Every line of the frame is exactly as wide as the terminal: wide characters took two
@@ -277,8 +275,7 @@ fn without_a_coder_the_terminal_asks_for_a_name_listing_the_coders() {
     if !tmux_available() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo_project(dir.path());
+    let (dir, path) = demo();
     let cmd = format!(
         "env -u LACRIMA_CODER LACRIMA_KEYS='{}' '{BIN}' -p '{}' code",
         dir.path().join("no-keys.toml").display(),
@@ -324,8 +321,7 @@ fn closing_the_terminal_ends_lacrima_instead_of_leaving_it_spinning() {
     if !tmux_available() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo_project(dir.path());
+    let (dir, path) = demo();
     let t = Tmux::start("hangup", 100, 30, &code_command(dir.path(), &path, false));
     t.wait_text("reviewed 0 of");
     t.keys(&["1"]);
@@ -361,8 +357,7 @@ fn closing_the_terminal_ends_the_review_and_analysis_screens_too() {
     if !tmux_available() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo_project(dir.path());
+    let (_dir, path) = demo();
     for (name, args, shown) in [
         (
             "hangup-analysis",
@@ -389,8 +384,7 @@ fn two_coders_in_two_terminals_share_one_project_file() {
     if !tmux_available() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo_project(dir.path());
+    let (dir, path) = demo();
     let keys = dir.path().join("no-keys.toml");
     let as_coder = |coder: &str| {
         format!(
@@ -433,8 +427,7 @@ fn shift_a_and_shift_v_open_the_agreement_and_analysis_screens_and_come_back() {
     if !tmux_available() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo_project(dir.path());
+    let (dir, path) = demo();
     let t = Tmux::start(
         "subscreens",
         120,
@@ -476,8 +469,7 @@ fn a_python_reader_coming_and_going_leaves_the_open_screens_wal_alone() {
     if !tmux_available() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo_project(dir.path());
+    let (dir, path) = demo();
     let t = Tmux::start("python", 100, 30, &code_command(dir.path(), &path, false));
     t.wait_text("reviewed 0 of");
     t.keys(&["1"]);
@@ -519,27 +511,10 @@ fn a_key_pressed_while_a_sqlite3_shell_holds_the_lock_waits_and_is_saved_after()
     if !tmux_available() {
         return;
     }
-    use std::io::{BufRead, Write};
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo_project(dir.path());
+    let (dir, path) = demo();
     let t = Tmux::start("busy", 200, 30, &code_command(dir.path(), &path, false));
     t.wait_text("reviewed 0 of");
-    let mut shell = Command::new("sqlite3")
-        .arg(&path)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = shell.stdin.take().unwrap();
-    stdin
-        .write_all(b"BEGIN IMMEDIATE;\nSELECT 'locked';\n")
-        .unwrap();
-    stdin.flush().unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(shell.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert_eq!(line.trim(), "locked");
+    let shell = Sqlite3Shell::holding_write_lock(&path);
 
     t.keys(&["1"]);
     t.wait_text(&format!("sqlite3 (pid {})", shell.id()));
@@ -549,9 +524,7 @@ fn a_key_pressed_while_a_sqlite3_shell_holds_the_lock_waits_and_is_saved_after()
     t.keys(&["j"]);
     t.wait_text("2 keys kept");
 
-    stdin.write_all(b"COMMIT;\n.quit\n").unwrap();
-    drop(stdin);
-    shell.wait().unwrap();
+    shell.end("COMMIT");
     t.wait_text("free again");
     assert_eq!(
         codings_of(&path, "demo"),

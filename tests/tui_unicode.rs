@@ -11,9 +11,7 @@ r1,\"我们一起哭了。Then the nurse 👩‍⚕️ came; the cafe\u{301} was
 r2,plain words only,b\n";
 
 fn project() -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = project_from_csv(dir.path(), CSV, &["answer"]);
-    (dir, path)
+    csv_project(CSV, &["answer"])
 }
 
 /// The text a stored segment covers, as SQLite reads it.

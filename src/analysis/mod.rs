@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 mod contingency;
 mod multiple;
+mod spread;
 mod two_sample;
 
 #[cfg(test)]
@@ -28,6 +29,7 @@ mod tests;
 
 pub use contingency::{ChiSquareTest, FisherTest, SMALL_EXPECTED, chi_square, fisher_exact};
 pub use multiple::benjamini_hochberg;
+pub use spread::{FiveNumbers, five_numbers};
 pub use two_sample::{
     MANN_WHITNEY_EXACT_BELOW, MannWhitneyMethod, MannWhitneyTest, PointBiserial, Summary,
     WelchTest, mann_whitney_u, point_biserial, summarize, welch_t_test,

@@ -1,17 +1,14 @@
 //! `lacrima agreement`: intercoder agreement per code and overall (DESIGN.md sections 5 and 6),
-//! and the helpers the other agreement commands (assign, consensus, review) share to resolve
-//! coders and questions.
+//! computed by `crate::report::agreement` (which `lacrima report` publishes too) and printed
+//! here as a table, CSV or JSON.
 
 use super::table;
 use super::{ReportFormat, json, stdout_line, warn};
-use crate::agreement::{
-    AgreementReport, Bootstrap, CodeRow, OverallRow, Reliability, ReportInput, ReportOptions,
-    agreement_report,
-};
-use crate::error::{Error, Result};
+use crate::agreement::{AgreementReport, Bootstrap, CodeRow, OverallRow, Reliability};
+use crate::error::Result;
 use crate::export::{Output, csv_err};
-use crate::report::{coder_list, named_coders, question_id};
-use crate::store::{CodeRecord, Store};
+use crate::report::{Agreement, AgreementRequest};
+use crate::store::Store;
 use clap::Args;
 use std::path::Path;
 
@@ -45,148 +42,29 @@ pub struct AgreementArgs {
     pub pairs: bool,
 }
 
-fn codable(codes: &[CodeRecord]) -> Vec<&CodeRecord> {
-    codes.iter().filter(|c| c.codable).collect()
-}
-
 pub fn agreement(project: &Path, a: &AgreementArgs) -> Result<()> {
     let store = Store::open(project)?;
-    let question = question_id(&store, a.question.as_deref())?;
-    let all = store.rating_coders(question)?;
-    let in_question = match &a.question {
-        Some(q) => format!(" of question {q:?}"),
-        None => String::new(),
-    };
-    let coders: Vec<(i64, String)> = if a.coders.is_empty() {
-        all.iter()
-            .filter(|c| c.has_ratings && !c.is_consensus)
-            .map(|c| (c.id, c.name.clone()))
-            .collect()
-    } else {
-        named_coders(&a.coders, &all)?
-    };
-    if coders.len() < 2 {
-        let which = if a.coders.is_empty() {
-            match coders.first() {
-                Some((_, n)) => format!("only {n} has rated answers{in_question}"),
-                None => format!("nobody has rated answers{in_question}"),
-            }
-        } else {
-            format!("only {} was named", coders[0].1)
-        };
-        return Err(Error::input(format!(
-            "agreement needs at least two coders, but {which}; the coders are: {}{}",
-            coder_list(&all),
-            if a.coders.is_empty() {
-                ". Name them with --coders A,B"
-            } else {
-                ""
-            }
-        )));
-    }
-    for (id, name) in &coders {
-        if all.iter().any(|c| c.id == *id && !c.has_ratings) {
-            warn(&format!("{name} has not rated any answer{in_question}"));
-        }
-    }
-
-    let codes = store.codes()?;
-    let codable = codable(&codes);
-    if codable.is_empty() {
-        return Err(Error::input(
-            "the codebook has no codable codes: import one with `lacrima codebook import FILE`",
-        ));
-    }
-    let rows = if a.code.is_empty() {
-        None
-    } else {
-        let mut rows = Vec::new();
-        for name in &a.code {
-            let lower = name.to_lowercase();
-            match codes.iter().find(|c| c.name.to_lowercase() == lower) {
-                Some(c) if c.codable => {
-                    let i = codable.iter().position(|k| k.id == c.id).unwrap_or(0);
-                    if !rows.contains(&i) {
-                        rows.push(i);
-                    }
-                }
-                Some(c) => {
-                    return Err(Error::input(format!(
-                        "{:?} only groups other codes, which is not coded itself; the codable \
-                         codes are: {}",
-                        c.name,
-                        codable
-                            .iter()
-                            .map(|k| k.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )));
-                }
-                None => {
-                    return Err(Error::input(format!(
-                        "no code called {name:?}; the codable codes are: {}",
-                        codable
-                            .iter()
-                            .map(|k| k.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )));
-                }
-            }
-        }
-        Some(rows)
-    };
-
-    let coder_ids: Vec<i64> = coders.iter().map(|c| c.0).collect();
-    let code_ids: Vec<i64> = codable.iter().map(|c| c.id).collect();
-    let ratings = store.agreement_ratings(&coder_ids, question, &code_ids)?;
-    let names: Vec<String> = coders.iter().map(|c| c.1.clone()).collect();
-    if ratings.matrix.n_units() == 0 {
-        let mut msg = format!("no answer{in_question} was rated by {}", names.join(" or "));
-        if question.is_some() {
-            let mut with = Vec::new();
-            for q in store.question_names()? {
-                if let Some(id) = store.question_id_by_name(&q)? {
-                    let r = store.rating_coders(Some(id))?;
-                    if r.iter().any(|c| c.has_ratings && coder_ids.contains(&c.id)) {
-                        with.push(q);
-                    }
-                }
-            }
-            msg.push_str(&format!(
-                "; questions with answers they rated: {}",
-                if with.is_empty() {
-                    "(none)".into()
-                } else {
-                    with.join(", ")
-                }
-            ));
-        }
-        return Err(Error::input(msg));
-    }
-
-    let code_names: Vec<String> = codable.iter().map(|c| c.name.clone()).collect();
-    let report = agreement_report(
-        ReportInput {
-            matrix: &ratings.matrix,
-            coders: &names,
-            codes: &code_names,
-            coder_counts: &ratings.coder_counts,
+    let Agreement {
+        report,
+        codable_codes,
+    } = crate::report::agreement(
+        &store,
+        &AgreementRequest {
+            coders: &a.coders,
             question: a.question.as_deref(),
-        },
-        &ReportOptions {
-            rows,
+            codes: &a.code,
             bootstrap: a.ci.then_some(Bootstrap {
                 resamples: a.bootstrap as usize,
                 seed: a.seed,
             }),
             pairs: a.pairs,
         },
-    );
+        &mut |w| warn(w),
+    )?;
     match a.format {
         ReportFormat::Json => stdout_line(&json(&report)?),
         ReportFormat::Csv => write_csv(&report, a.ci),
-        ReportFormat::Table => stdout_line(&render_table(&report, code_names.len())),
+        ReportFormat::Table => stdout_line(&render_table(&report, codable_codes)),
     }
 }
 

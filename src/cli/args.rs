@@ -27,7 +27,8 @@ pub struct Cli {
 pub enum Command {
     /// Create an empty project.
     Init,
-    /// Import a survey (CSV, TSV or XLSX); a later import adds a wave.
+    /// Import a survey (CSV, TSV or XLSX; a later import adds a wave), or a REFI-QDA project
+    /// with `import qdpx FILE`.
     Import(Box<ImportArgs>),
     /// Summarise the project: respondents, questions, variables, codes, coders.
     Info {
@@ -77,11 +78,67 @@ pub enum Command {
     Undo(UndoArgs),
     /// Do again what a coder's latest undo took back, as Ctrl-r does on the coding screen.
     Redo(UndoArgs),
+    /// A report for publication: summary, codebook, frequencies, agreement, codes by variables
+    /// and example quotes, as one self-contained HTML file (charts included) or Markdown.
+    Report(ReportArgs),
 }
 
 #[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// html (one self-contained file) or md (Markdown for GitHub). Default: md when --out ends
+    /// in .md, else html.
+    #[arg(long, value_enum)]
+    pub format: Option<DocumentFormat>,
+    /// Relate the codes to this variable (numeric or categorical); repeat, or give a comma list,
+    /// for several.
+    #[arg(long)]
+    pub by: Vec<String>,
+    /// Whose codings the frequencies, analyses and quotes use (default: the consensus coder,
+    /// else the only coder). Agreement compares every coder who rated answers.
+    #[arg(long)]
+    pub coder: Option<String>,
+    /// Only this question's answers (default: all questions).
+    #[arg(long)]
+    pub question: Option<String>,
+    /// Example quotes per code: the first N coded segments in survey order.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    pub quotes: u32,
+    /// Leave every answer's text out (quotes and the codebook's examples), for confidential
+    /// data.
+    #[arg(long, conflicts_with = "quotes")]
+    pub no_quotes: bool,
+    /// Add 95% bootstrap intervals for every alpha, as `lacrima agreement --ci` computes them.
+    #[arg(long)]
+    pub ci: bool,
+    /// Bootstrap resamples for --ci.
+    #[arg(long, default_value_t = 1000, requires = "ci",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub bootstrap: u32,
+    /// Seed of the bootstrap's random numbers (the same seed gives the same intervals).
+    #[arg(long, default_value_t = 1, requires = "ci")]
+    pub seed: u64,
+    /// The report's title (default: "Coding report: " and the project's file name).
+    #[arg(long)]
+    pub title: Option<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocumentFormat {
+    Html,
+    Md,
+}
+
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct ImportArgs {
-    pub file: PathBuf,
+    #[command(subcommand)]
+    pub from: Option<ImportFrom>,
+    /// The survey file (CSV, TSV or XLSX).
+    #[arg(required = true)]
+    pub file: Option<PathBuf>,
     /// The column that identifies respondents (default: id, ResponseId or resp_id).
     #[arg(long)]
     pub id: Option<String>,
@@ -120,8 +177,24 @@ pub struct ImportArgs {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum ImportFrom {
+    /// A REFI-QDA project (.qdpx from MAXQDA, ATLAS.ti, NVivo, QualCoder, lacrima, ...) into a
+    /// new project, or one without respondents: answers, respondents and their variables,
+    /// codebook, coders, codings, review marks and memos. What lacrima cannot hold is listed.
+    Qdpx(QdpxArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct QdpxArgs {
+    pub file: PathBuf,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: SummaryFormat,
+}
+
+#[derive(Subcommand, Debug)]
 pub enum CodebookCommand {
-    /// Add and update codes by name from a CSV (never deletes).
+    /// Add and update codes from a CSV (by name) or a REFI-QDA codebook .qdc (by GUID, else by
+    /// name); never deletes.
     Import { file: PathBuf },
     /// Write the codebook.
     Export(CodebookExportArgs),

@@ -11,6 +11,7 @@ mod dataset;
 mod demo;
 mod merge;
 mod plot;
+mod report;
 mod review;
 mod table;
 
@@ -78,6 +79,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::Merge(a) => merge::merge(project, a),
         Command::Undo(a) => replay(project, &a.coder, false),
         Command::Redo(a) => replay(project, &a.coder, true),
+        Command::Report(a) => report::report(project, a),
         Command::Code { coder } => code(project, coder.as_deref()),
     }
 }
@@ -142,6 +144,14 @@ fn init(project: &Path) -> Result<()> {
 }
 
 fn import(project: &Path, a: &ImportArgs) -> Result<()> {
+    if let Some(ImportFrom::Qdpx(q)) = &a.from {
+        return import_qdpx(project, q);
+    }
+    let Some(file) = a.file.as_deref() else {
+        return Err(Error::input(
+            "say which file to import: lacrima import FILE",
+        ));
+    };
     let opts = crate::import::survey::SurveyOptions {
         id: a.id.clone(),
         open: a.open.clone(),
@@ -158,15 +168,15 @@ fn import(project: &Path, a: &ImportArgs) -> Result<()> {
         fresh_project: false,
     };
     // Check the file before creating a project for it, so a bad file creates nothing.
-    if !a.file.exists() {
-        return Err(Error::input(format!("{}: no such file", a.file.display())));
+    if !file.exists() {
+        return Err(Error::input(format!("{}: no such file", file.display())));
     }
     let (mut store, created) = Store::open_or_create(project)?;
     let opts = crate::import::survey::SurveyOptions {
         fresh_project: created,
         ..opts
     };
-    let result = crate::import::survey::import_survey(&mut store, &a.file, &opts);
+    let result = crate::import::survey::import_survey(&mut store, file, &opts);
     let summary = match result {
         Ok(s) => s,
         Err(e) => {
@@ -228,6 +238,74 @@ fn import(project: &Path, a: &ImportArgs) -> Result<()> {
                 &["variable", "kind", "missing", "levels"],
                 &rows,
             ));
+            stdout_line(&s)
+        }
+    }
+}
+
+/// `lacrima import qdpx FILE`: a REFI-QDA project into a new project (or one without
+/// respondents); the project made for it is removed again if the import fails.
+fn import_qdpx(project: &Path, a: &QdpxArgs) -> Result<()> {
+    crate::store::refuse_project_path(&a.file, "the input")?;
+    if !a.file.is_file() {
+        return Err(Error::input(format!("{}: no such file", a.file.display())));
+    }
+    let (mut store, created) = Store::open_or_create(project)?;
+    let summary = match crate::exchange::read::import_qdpx(&mut store, &a.file, created) {
+        Ok(s) => s,
+        Err(e) => {
+            if created {
+                drop(store);
+                crate::store::remove_project_files(project);
+            }
+            return Err(e);
+        }
+    };
+    // The loss report goes to stderr whatever the format: it is what the user must know.
+    let report = crate::exchange::loss::Report {
+        lost: summary.lost.clone(),
+        notes: summary.notes.clone(),
+    };
+    if !report.lost.is_empty() {
+        eprintln!(
+            "Not imported: {} holds these, which lacrima cannot keep:",
+            summary.file
+        );
+        for line in report.lines() {
+            eprintln!("  {line}");
+        }
+    }
+    for n in &report.notes {
+        warn(n);
+    }
+    match a.format {
+        SummaryFormat::Json => stdout_line(&json(&summary)?),
+        SummaryFormat::Table => {
+            let origin = if summary.from_lacrima {
+                " (a lacrima export)".to_string()
+            } else if summary.origin.is_empty() {
+                String::new()
+            } else {
+                format!(" (from {})", summary.origin)
+            };
+            let mut s = format!(
+                "Imported {}{origin}: {} respondents, {} answers to {} questions, {} variables, \
+                 {} codes, {} codings, {} review marks, {} memos.\n",
+                summary.file,
+                summary.respondents,
+                summary.answers,
+                summary.questions.len(),
+                summary.variables,
+                summary.codes,
+                summary.codings,
+                summary.reviews,
+                summary.memos
+            );
+            s.push_str(&format!("questions: {}\n", summary.questions.join(", ")));
+            s.push_str(&format!("coders: {}\n", summary.coders.join(", ")));
+            if report.lost.is_empty() {
+                s.push_str("Nothing in the file was left out.\n");
+            }
             stdout_line(&s)
         }
     }
@@ -300,12 +378,39 @@ fn read_input(file: &Path) -> Result<Vec<u8>> {
 fn codebook_import(project: &Path, file: &Path) -> Result<()> {
     let mut store = Store::open(project)?;
     let name = file.display().to_string();
-    let entries = crate::import::codebook::read_codebook_csv(&read_input(file)?, &name)?;
+    let data = read_input(file)?;
+    let entries = if is_qdc(file, &data) {
+        let mut report = crate::exchange::loss::Report::default();
+        let entries = crate::exchange::qdc::read_qdc(&data, &name, &mut report)?;
+        if !report.lost.is_empty() {
+            eprintln!("Not imported: {name} holds these, which lacrima cannot keep:");
+            for line in report.lines() {
+                eprintln!("  {line}");
+            }
+        }
+        entries
+    } else {
+        crate::import::codebook::read_codebook_csv(&data, &name)?
+    };
     let u = store.apply_codebook(&entries, &name)?;
     stdout_line(&format!(
         "codebook: {} codes added, {} updated, {} unchanged\n",
         u.added, u.updated, u.unchanged
     ))
+}
+
+/// A REFI-QDA codebook: the `.qdc` extension, or XML where a CSV was expected.
+fn is_qdc(file: &Path, data: &[u8]) -> bool {
+    let ext = file
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    if ext == "qdc" {
+        return true;
+    }
+    let body = data.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(data);
+    let start = body.iter().position(|b| !b.is_ascii_whitespace());
+    ext != "csv" && start.is_some_and(|i| body[i] == b'<')
 }
 
 fn codebook_export(project: &Path, a: &CodebookExportArgs) -> Result<()> {

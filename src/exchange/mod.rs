@@ -45,7 +45,25 @@
 //! Reading accepts `sources/` and `Sources/`, inline `PlainTextContent` as well as files, UTF-8
 //! with or without a BOM, and reports what lacrima cannot hold (pictures, PDFs, audio, video,
 //! graphs, links, other sets) instead of dropping it silently.
+//!
+//! A file from another tool is read by the same rules ([`read`]): a `TextSource` is an answer;
+//! its question is the name of the (first) source `Set` it belongs to (`question: ` stripped), or
+//! `document`; a `Set` named "variable: value" or "variable::value" (ATLAS.ti's document groups)
+//! gives its sources' respondents that value instead. A `Case` is a respondent (a case without a
+//! name and with one source, as MAXQDA writes document variables, is named after that source); a
+//! source without a case is a respondent of its own. A `Code` with a case's GUID (NVivo's case
+//! nodes) says which case a source belongs to and is not kept as a code. Work that names no user
+//! is the only user's, else the project creator's, else a coder "imported". Positions count code
+//! points of the text as written, `\r\n` as two (ATLAS.ti counts it as one: recognised by
+//! `origin`); `\r\n` is stored as `\n` and the positions move with it ([`text`]).
 
 pub mod guids;
+pub mod loss;
+pub mod meta;
+pub mod qdc;
+pub mod read;
+pub mod text;
 pub mod write;
 pub mod xml;
+pub mod xmlin;
+pub mod zipin;

@@ -104,6 +104,8 @@ pub fn read_codebook_csv(data: &[u8], file: &str) -> Result<Vec<CodebookEntry>> 
         };
         entries.push(CodebookEntry {
             line,
+            at: None,
+            guid: None,
             name,
             parent: get(1),
             description: get(2),

@@ -6,6 +6,11 @@
 #[derive(Debug, Clone, Default)]
 pub struct CodebookEntry {
     pub line: u64,
+    /// Where the entry is, when a line number does not say it (`codebook.qdc:12:5`).
+    pub at: Option<String>,
+    /// The code's GUID (REFI-QDA files): an entry with a GUID updates the code with that GUID,
+    /// renaming it if need be, before a code of the same name is looked for.
+    pub guid: Option<String>,
     pub name: String,
     pub parent: Option<String>,
     pub description: Option<String>,

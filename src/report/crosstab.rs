@@ -193,6 +193,22 @@ pub fn numeric_report(
     scope: &Scope,
     var: &DatasetVariable,
 ) -> Result<Report<NumericCode>> {
+    numeric_report_with(store, layout, scope, var, &mut |_, _, _| {})
+}
+
+/// Receives each code's index and its two groups of values: see [`numeric_report_with`].
+pub type GroupsOf<'a> = dyn FnMut(usize, &[f64], &[f64]) + 'a;
+
+/// [`numeric_report`], handing each code's two groups of values to `groups` as well (code index,
+/// values of the coded respondents, of the others; both sorted ascending), so that a chart can
+/// draw the very values the tests compared without reading the project twice.
+pub fn numeric_report_with(
+    store: &Store,
+    layout: &DatasetLayout,
+    scope: &Scope,
+    var: &DatasetVariable,
+    groups: &mut GroupsOf<'_>,
+) -> Result<Report<NumericCode>> {
     let codes = codable(layout);
     let mut values: Vec<f64> = Vec::new();
     // has[k][i]: respondent i (among those with a value) was coded with code k.
@@ -247,7 +263,8 @@ pub fn numeric_report(
     let mut out: Vec<NumericCode> = codes
         .iter()
         .zip(&has)
-        .map(|(code, has)| {
+        .enumerate()
+        .map(|(k, (code, has))| {
             with.clear();
             without.clear();
             for (x, h) in values.iter().zip(has) {
@@ -258,6 +275,7 @@ pub fn numeric_report(
                 }
             }
             let r = numeric_by_code(&with, &without);
+            groups(k, &with, &without);
             NumericCode {
                 code: code.name.clone(),
                 undefined_reason: r.undefined_reason,

@@ -5,16 +5,25 @@
 //! formats: `cli` parses, calls a report and prints it; `tui` calls the same function and draws
 //! it. So the flow reads one way: entry -> front ends (cli, tui) -> report -> store and the math.
 
+pub mod agreement;
 pub mod coders;
 pub mod cooccurrence;
 pub mod crosstab;
 pub mod frequencies;
+pub mod publication;
 pub mod scope;
 
+pub use agreement::{Agreement, AgreementRequest, agreement, default_coders};
 pub use coders::{coder_list, coder_names, named_coders, question_id};
 pub use cooccurrence::{CodeCount, CodePair, Cooccurrence, cooccurrence};
-pub use crosstab::{CategoricalCode, NumericCode, Report, categorical_report, numeric_report};
+pub use crosstab::{
+    CategoricalCode, NumericCode, Report, categorical_report, numeric_report, numeric_report_with,
+};
 pub use frequencies::{CodeFrequency, Frequencies, QuestionFrequency, QuestionRated, frequencies};
+pub use publication::{
+    AgreementSection, CodeQuotes, CoderChoice, Publication, PublicationRequest, Quote,
+    VariableAnalysis, publication,
+};
 pub use scope::{Scope, choose_coder, choose_questions, choose_variable, scope, unknown_coder};
 
 use crate::error::Result;

@@ -134,10 +134,25 @@ struct Draft {
     color: Option<String>,
     shortcut: Option<String>,
     codable: bool,
-    line: Option<u64>,
+    /// The code's GUID (new codes: the file's, or a new one).
+    guid: String,
+    /// The stored name, when the file renames the code (matched by GUID).
+    renamed_from: Option<String>,
+    /// Where the file defines it (`file:line`), if it does.
+    line: Option<String>,
 }
 
 fn apply(conn: &Connection, entries: &[CodebookEntry], file: &str) -> Result<CodebookUpdate> {
+    Ok(apply_in(conn, entries, file)?.0)
+}
+
+/// Applies the entries inside the caller's transaction; returns the counts and each entry's code
+/// id, in entry order.
+pub(crate) fn apply_in(
+    conn: &Connection,
+    entries: &[CodebookEntry],
+    file: &str,
+) -> Result<(CodebookUpdate, Vec<i64>)> {
     let existing = codes_in(conn)?;
     let mut drafts: Vec<Draft> = existing
         .iter()
@@ -152,8 +167,16 @@ fn apply(conn: &Connection, entries: &[CodebookEntry], file: &str) -> Result<Cod
             color: c.color.clone(),
             shortcut: c.shortcut.clone(),
             codable: c.codable,
+            guid: c.guid.clone(),
+            renamed_from: None,
             line: None,
         })
+        .collect();
+    let canonical = |g: &str| crate::exchange::xmlin::parse_guid(g);
+    let mut by_guid: HashMap<u128, usize> = drafts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| canonical(&d.guid).map(|g| (g, i)))
         .collect();
     let key = |s: &str| s.to_lowercase();
     let mut index: HashMap<String, usize> = drafts
@@ -168,9 +191,40 @@ fn apply(conn: &Connection, entries: &[CodebookEntry], file: &str) -> Result<Cod
         .map(key)
         .collect();
     let mut update = CodebookUpdate::default();
+    let mut ids_of_entries: Vec<usize> = Vec::with_capacity(entries.len());
+    let at = |e: &CodebookEntry| e.at.clone().unwrap_or_else(|| format!("{file}:{}", e.line));
     for e in entries {
-        let i = match index.get(&key(&e.name)) {
-            Some(&i) => i,
+        let found_by_guid = e
+            .guid
+            .as_deref()
+            .and_then(canonical)
+            .and_then(|g| by_guid.get(&g).copied());
+        if let Some(i) = found_by_guid
+            && drafts[i].name != e.name
+        {
+            // The file renames the code: its name must not be another code's.
+            if let Some(&other) = index.get(&key(&e.name))
+                && other != i
+            {
+                return Err(Error::input(format!(
+                    "{}: code {:?} (GUID {}) would take the name of another code {:?}; rename \
+                     one of them",
+                    at(e),
+                    drafts[i].name,
+                    e.guid.as_deref().unwrap_or(""),
+                    drafts[other].name
+                )));
+            }
+            index.remove(&key(&drafts[i].name));
+            index.insert(key(&e.name), i);
+            let d = &mut drafts[i];
+            if d.id.is_some() && d.renamed_from.is_none() {
+                d.renamed_from = Some(d.name.clone());
+            }
+            d.name = e.name.clone();
+        }
+        let i = match found_by_guid.or_else(|| index.get(&key(&e.name)).copied()) {
+            Some(i) => i,
             None => {
                 drafts.push(Draft {
                     id: None,
@@ -186,13 +240,26 @@ fn apply(conn: &Connection, entries: &[CodebookEntry], file: &str) -> Result<Cod
                     codable: e
                         .codable
                         .unwrap_or(!parents_in_file.contains(&key(&e.name))),
+                    guid: e
+                        .guid
+                        .as_deref()
+                        .map(|g| g.trim().to_string())
+                        .filter(|g| canonical(g).is_some())
+                        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+                    renamed_from: None,
                     line: None,
                 });
-                index.insert(key(&e.name), drafts.len() - 1);
-                drafts.len() - 1
+                let i = drafts.len() - 1;
+                index.insert(key(&e.name), i);
+                if let Some(g) = canonical(&drafts[i].guid) {
+                    by_guid.insert(g, i);
+                }
+                i
             }
         };
+        ids_of_entries.push(i);
         let before = (
+            drafts[i].renamed_from.clone(),
             drafts[i].parent.clone(),
             drafts[i].description.clone(),
             drafts[i].inclusion.clone(),
@@ -203,7 +270,7 @@ fn apply(conn: &Connection, entries: &[CodebookEntry], file: &str) -> Result<Cod
             drafts[i].codable,
         );
         let d = &mut drafts[i];
-        d.line = Some(e.line);
+        d.line = Some(at(e));
         if let Some(p) = &e.parent {
             d.parent = (!p.is_empty()).then(|| p.clone());
         }
@@ -226,6 +293,7 @@ fn apply(conn: &Connection, entries: &[CodebookEntry], file: &str) -> Result<Cod
             d.codable = c;
         }
         let after = (
+            d.renamed_from.clone(),
             d.parent.clone(),
             d.description.clone(),
             d.inclusion.clone(),
@@ -243,8 +311,8 @@ fn apply(conn: &Connection, entries: &[CodebookEntry], file: &str) -> Result<Cod
             update.unchanged += 1;
         }
     }
-    let where_ = |d: &Draft| match d.line {
-        Some(l) => format!("{file}:{l}"),
+    let where_ = |d: &Draft| match &d.line {
+        Some(l) => l.clone(),
         None => "the project".to_string(),
     };
     // Parents exist.
@@ -303,7 +371,11 @@ fn apply(conn: &Connection, entries: &[CodebookEntry], file: &str) -> Result<Cod
         }
     }
     write(conn, &mut drafts, &index)?;
-    Ok(update)
+    let ids = ids_of_entries
+        .iter()
+        .map(|&i| drafts[i].id.unwrap_or_default())
+        .collect();
+    Ok((update, ids))
 }
 
 fn write(conn: &Connection, drafts: &mut [Draft], index: &HashMap<String, usize>) -> Result<()> {
@@ -313,11 +385,21 @@ fn write(conn: &Connection, drafts: &mut [Draft], index: &HashMap<String, usize>
         })?;
     // Shortcuts may move between codes: clear them first so the UNIQUE constraint sees the end state.
     conn.execute("UPDATE codes SET shortcut = NULL", [])?;
+    // Names may move too (a file renames by GUID): renamed codes take a name no code can have
+    // first, so that swapping two names never meets the UNIQUE constraint half-way.
+    for d in drafts.iter() {
+        if let (Some(id), Some(_)) = (d.id, &d.renamed_from) {
+            conn.execute(
+                "UPDATE codes SET name = char(31) || id WHERE id = ?1",
+                params![id],
+            )?;
+        }
+    }
     for d in drafts.iter_mut() {
         if d.id.is_none() {
             conn.execute(
                 "INSERT INTO codes (guid, name, position) VALUES (?1, ?2, ?3)",
-                params![uuid::Uuid::new_v4().to_string(), d.name, next_pos],
+                params![d.guid, d.name, next_pos],
             )?;
             next_pos += 1;
             d.id = Some(conn.last_insert_rowid());
@@ -331,7 +413,7 @@ fn write(conn: &Connection, drafts: &mut [Draft], index: &HashMap<String, usize>
             .and_then(|&i| drafts[i].id);
         conn.execute(
             "UPDATE codes SET parent_id = ?2, description = ?3, inclusion = ?4, exclusion = ?5,
-                 example = ?6, color = ?7, shortcut = ?8, codable = ?9
+                 example = ?6, color = ?7, shortcut = ?8, codable = ?9, name = ?10
              WHERE id = ?1",
             params![
                 d.id,
@@ -342,7 +424,8 @@ fn write(conn: &Connection, drafts: &mut [Draft], index: &HashMap<String, usize>
                 d.example,
                 d.color,
                 d.shortcut,
-                d.codable
+                d.codable,
+                d.name
             ],
         )?;
     }

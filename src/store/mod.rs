@@ -18,6 +18,7 @@ mod codings;
 mod consensus;
 mod dataset;
 mod events;
+mod exchange_in;
 mod exchange_out;
 mod file_guard;
 mod merge;
@@ -49,6 +50,7 @@ pub use dataset::{
     DatasetVariable, ValueRow,
 };
 pub use events::Replayed;
+pub use exchange_in::{ExchangeWriter, Finish, Imported, NoteTarget, SetRole};
 pub use exchange_out::ValueShape;
 pub use file_guard::{refuse_project_path, register as guard_project};
 pub use merge::{

@@ -27,6 +27,8 @@ pub enum Action {
     Agreement,
     /// Open the analysis screen (codes against a variable).
     Analysis,
+    /// Auto-code the selected code by a pattern.
+    Autocode,
 
     // Movement; what moves depends on the focused panel.
     Down,
@@ -94,6 +96,8 @@ pub enum Action {
         down: bool,
     },
     Counts(Counts),
+    /// What the auto-code pattern being typed finds (from the worker).
+    Preview(super::autocode::Preview),
     /// Periodic: notices other coders' changes to the project.
     Tick,
 }
@@ -231,6 +235,11 @@ pub const BINDABLE: &[(&str, Action, &str)] = &[
     ("extend_up", Action::ExtendUp, "select up a line"),
     ("extend_down", Action::ExtendDown, "select down a line"),
     ("cancel", Action::CancelSelection, "drop the selection"),
+    (
+        "autocode",
+        Action::Autocode,
+        "auto-code the selected code by a pattern (live count, preview)",
+    ),
     (
         "drop_waiting",
         Action::DropWaiting,

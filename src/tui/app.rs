@@ -3,7 +3,7 @@
 
 use super::state::{State, SubScreen};
 use super::subscreen::{self, spawn_input, term_err, terminal_alive};
-use super::worker::{CountRequest, Worker};
+use super::worker::{CountRequest, Outcome, Worker};
 use super::{Action, Keymap, action_for_key, render, update};
 use crate::error::Result;
 use crate::store::Store;
@@ -147,11 +147,15 @@ fn event_loop(
             update(state, Action::Tick);
             state.counts_generation += 1;
         }
+        if let Some(req) = state.preview_request.take() {
+            worker.preview(req);
+        }
         while let Ok(result) = worker.results.try_recv() {
             dirty = true;
             match result {
-                Ok(counts) => update(state, Action::Counts(counts)),
-                Err(e) => {
+                Outcome::Preview(p) => update(state, Action::Preview(p)),
+                Outcome::Counts(Ok(counts)) => update(state, Action::Counts(counts)),
+                Outcome::Counts(Err(e)) => {
                     state.message = Some((
                         format!("counting failed: {e}"),
                         super::state::MsgKind::Error,

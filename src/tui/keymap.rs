@@ -242,6 +242,7 @@ const DEFAULTS: &[(Context, &str, &str)] = &[
     (Context::Global, "n", "next_unreviewed"),
     (Context::Global, "N", "prev_unreviewed"),
     (Context::Global, "esc", "drop_waiting"),
+    (Context::Global, "C", "autocode"),
     (Context::List, "j", "down"),
     (Context::List, "down", "down"),
     (Context::List, "k", "up"),

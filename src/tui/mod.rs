@@ -11,6 +11,7 @@ pub mod analysis;
 pub mod analysis_app;
 pub mod analysis_render;
 pub mod app;
+pub mod autocode;
 pub mod keymap;
 pub mod render;
 pub mod review;
@@ -39,6 +40,14 @@ pub fn action_for_key(state: &State, ev: KeyEvent) -> Option<Action> {
         Some(a) => Some(a),
         None if matches!(ctx, Context::Input | Context::Finder) => Some(Action::Key(ev)),
         None => None,
+    }
+}
+
+/// Counts the auto-code pattern being typed on this thread (tests; the screen uses the worker).
+pub fn refresh_preview_now(state: &mut State) {
+    if let Some(req) = state.preview_request.take() {
+        let p = autocode::preview(&state.store, &req);
+        update(state, Action::Preview(p));
     }
 }
 

@@ -175,6 +175,14 @@ pub enum Popup {
         code: usize,
         memo: String,
     },
+    /// A pattern for one code, with what it finds (None while it is being counted).
+    Autocode {
+        code_id: i64,
+        code: String,
+        input: TextArea<'static>,
+        generation: u64,
+        preview: Option<super::autocode::Preview>,
+    },
 }
 
 impl Popup {
@@ -184,7 +192,10 @@ impl Popup {
             Popup::Finder { .. } => Context::Finder,
             Popup::Menu { .. } => Context::Menu,
             Popup::Confirm { .. } => Context::Confirm,
-            Popup::Memo { .. } | Popup::Form { .. } | Popup::Prompt { .. } => Context::Input,
+            Popup::Memo { .. }
+            | Popup::Form { .. }
+            | Popup::Prompt { .. }
+            | Popup::Autocode { .. } => Context::Input,
             // The details close with the help keys.
             Popup::Details { .. } => Context::Help,
         }
@@ -254,6 +265,8 @@ pub struct State {
     pub waiting: Option<Waiting>,
     /// Where the work was saved after the project file was moved or deleted under the screen.
     pub rescued: Option<std::path::PathBuf>,
+    /// An auto-code pattern to count on the worker; the app sends it and clears this.
+    pub preview_request: Option<super::autocode::PreviewRequest>,
 }
 
 /// Keys that could not be saved yet because another program was writing to the project. They
@@ -410,6 +423,7 @@ impl State {
             launch: None,
             waiting: None,
             rescued: None,
+            preview_request: None,
         };
         super::update::start(&mut state)?;
         Ok(state)

@@ -57,13 +57,21 @@ pub fn compute(store: &Store, req: &CountRequest) -> Result<Counts> {
 /// What the worker is asked to do.
 enum Job {
     Counts(CountRequest),
+    /// Count what an auto-code pattern finds.
+    Preview(super::autocode::PreviewRequest),
     /// Move the WAL into the database (the screen's own connection never does it inside a key).
     Checkpoint,
 }
 
+/// What the worker sends back.
+pub enum Outcome {
+    Counts(std::result::Result<Counts, String>),
+    Preview(super::autocode::Preview),
+}
+
 pub struct Worker {
     requests: Option<Sender<Job>>,
-    pub results: Receiver<std::result::Result<Counts, String>>,
+    pub results: Receiver<Outcome>,
     handle: Option<JoinHandle<()>>,
 }
 
@@ -79,16 +87,24 @@ impl Worker {
                 while let Ok(job) = req_rx.recv() {
                     // Only the latest count request matters: skip those that queued up meanwhile.
                     let mut counts = None;
+                    let mut preview = None;
                     let mut checkpoint = false;
                     for job in std::iter::once(job).chain(req_rx.try_iter()) {
                         match job {
                             Job::Counts(r) => counts = Some(r),
+                            Job::Preview(r) => preview = Some(r),
                             Job::Checkpoint => checkpoint = true,
                         }
                     }
                     if let Some(req) = counts {
                         let out = compute(&store, &req).map_err(|e| e.to_string());
-                        if res_tx.send(out).is_err() {
+                        if res_tx.send(Outcome::Counts(out)).is_err() {
+                            break;
+                        }
+                    }
+                    if let Some(req) = preview {
+                        let out = super::autocode::preview(&store, &req);
+                        if res_tx.send(Outcome::Preview(out)).is_err() {
                             break;
                         }
                     }
@@ -108,6 +124,12 @@ impl Worker {
     pub fn request(&self, req: CountRequest) {
         if let Some(tx) = &self.requests {
             let _ = tx.send(Job::Counts(req));
+        }
+    }
+
+    pub fn preview(&self, req: super::autocode::PreviewRequest) {
+        if let Some(tx) = &self.requests {
+            let _ = tx.send(Job::Preview(req));
         }
     }
 

@@ -1,4 +1,4 @@
-//! Shared by the coding-screen tests: the demo project built through the library, a screen state
+//! Shared by the screen tests: the demo project built through the library, a screen state
 //! opened on it, keys pressed by name, and frames drawn on ratatui's TestBackend.
 #![allow(dead_code)]
 
@@ -6,11 +6,12 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use lacrima::store::Store;
 use lacrima::tui::keymap::{Key, Keymap};
 use lacrima::tui::{Action, State, action_for_key, refresh_counts_now, render, update};
-use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::{Frame, Terminal};
 use std::path::{Path, PathBuf};
+use tempfile::TempDir;
 
 const SURVEY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/tcit_survey.csv");
 const CODEBOOK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/tcit_codebook.csv");
@@ -31,12 +32,7 @@ pub fn demo_project(dir: &Path) -> PathBuf {
         ..Default::default()
     };
     lacrima::import::survey::import_survey(&mut store, Path::new(SURVEY), &opts).unwrap();
-    let entries = lacrima::import::codebook::read_codebook_csv(
-        &std::fs::read(CODEBOOK).unwrap(),
-        "tcit_codebook.csv",
-    )
-    .unwrap();
-    store.apply_codebook(&entries, "tcit_codebook.csv").unwrap();
+    apply_demo_codebook(&mut store);
     let rows = lacrima::import::codings::read_codings_csv(
         &std::fs::read(CODINGS).unwrap(),
         "tcit_codings.csv",
@@ -59,13 +55,63 @@ pub fn project_from_csv(dir: &Path, csv: &str, open: &[&str]) -> PathBuf {
         ..Default::default()
     };
     lacrima::import::survey::import_survey(&mut store, &file, &opts).unwrap();
+    apply_demo_codebook(&mut store);
+    path
+}
+
+/// The TCIT codebook, applied as `lacrima codebook import` would.
+fn apply_demo_codebook(store: &mut Store) {
     let entries = lacrima::import::codebook::read_codebook_csv(
         &std::fs::read(CODEBOOK).unwrap(),
         "tcit_codebook.csv",
     )
     .unwrap();
     store.apply_codebook(&entries, "tcit_codebook.csv").unwrap();
-    path
+}
+
+/// The demo project (see [`demo_project`]) in a folder of its own, which must be kept as long as
+/// the project is used.
+pub fn demo() -> (TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo_project(dir.path());
+    (dir, path)
+}
+
+/// A small project from CSV text (see [`project_from_csv`]) in a folder of its own, which must
+/// be kept as long as the project is used.
+pub fn csv_project(csv: &str, open: &[&str]) -> (TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = project_from_csv(dir.path(), csv, open);
+    (dir, path)
+}
+
+/// Puts a plan in force as `lacrima assign --coders ana,demo --overlap 20% --seed 7` would.
+pub fn plan_for_ana_and_demo(path: &Path) {
+    Store::open(path)
+        .unwrap()
+        .make_assignment_plan(&lacrima::store::PlanRequest {
+            coders: vec!["ana".into(), "demo".into()],
+            question_id: None,
+            overlap: 0.2,
+            seed: 7,
+        })
+        .unwrap();
+}
+
+/// `lacrima -p PATH ARGS...`, with no coder named in the environment.
+pub fn lacrima_on(path: &Path, args: &[&str]) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("lacrima").unwrap();
+    cmd.env_remove("LACRIMA_CODER")
+        .arg("-p")
+        .arg(path)
+        .args(args);
+    cmd
+}
+
+/// Runs `lacrima -p PATH ARGS...`, which must fail with exit code 1; returns its stderr.
+pub fn fails_on(path: &Path, args: &[&str]) -> String {
+    let out = lacrima_on(path, args).assert().code(1).get_output().clone();
+    String::from_utf8(out.stderr).unwrap()
 }
 
 /// The screen's state for a coder at a terminal size, in colour, with counts in place.
@@ -131,6 +177,25 @@ pub fn draw(s: &State) -> Terminal<TestBackend> {
 
 pub fn buffer(s: &State) -> Buffer {
     draw(s).backend().buffer().clone()
+}
+
+/// One frame of any screen: what `render` draws on a terminal of `size`.
+pub fn frame(size: Rect, render: impl FnOnce(&mut Frame)) -> Buffer {
+    let mut t = Terminal::new(TestBackend::new(size.width, size.height)).unwrap();
+    t.draw(render).unwrap();
+    t.backend().buffer().clone()
+}
+
+/// A frame as text: the symbols of each row, rows joined by newlines.
+pub fn rows_text(b: &Buffer) -> String {
+    (0..b.area.height)
+        .map(|y| {
+            (0..b.area.width)
+                .map(|x| b[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The screen as text lines.

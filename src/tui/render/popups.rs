@@ -68,6 +68,13 @@ pub(super) fn render_popup(frame: &mut Frame<'_>, p: &Painter<'_>, popup: &Popup
         Popup::Prompt { kind, input, error } => {
             render_prompt(frame, p, kind, input, error.as_deref())
         }
+        Popup::Autocode {
+            code,
+            input,
+            generation,
+            preview,
+            ..
+        } => render_autocode(frame, p, code, input, *generation, preview.as_ref()),
     }
 }
 
@@ -287,6 +294,85 @@ fn render_memo(frame: &mut Frame<'_>, p: &Painter<'_>, input: &TextArea<'static>
     );
     frame.render_widget(
         Paragraph::new(hint_line("Ctrl-S save · Enter new line · Esc cancel")),
+        Rect::new(
+            inner.x,
+            inner.y + inner.height.saturating_sub(1),
+            inner.width,
+            1,
+        ),
+    );
+}
+
+/// The auto-code pop-up: the pattern, what it finds among the answers offered for coding (or
+/// why it cannot be used), and the first answers it finds with the match in brackets.
+fn render_autocode(
+    frame: &mut Frame<'_>,
+    p: &Painter<'_>,
+    code: &str,
+    input: &TextArea<'static>,
+    generation: u64,
+    preview: Option<&crate::tui::autocode::Preview>,
+) {
+    let s = p.state;
+    let full = frame.area();
+    let height = (crate::tui::autocode::SAMPLES as u16 + 6).min(full.height);
+    let area = centered(full, 90.min(full.width), height);
+    frame.render_widget(Clear, area);
+    let block = popup_block(
+        format!(" Auto-code {code} by a pattern (regex; case ignored) "),
+        p,
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    frame.render_widget(Paragraph::new("›"), Rect::new(inner.x, inner.y, 2, 1));
+    frame.render_widget(
+        input,
+        Rect::new(inner.x + 2, inner.y, inner.width.saturating_sub(2), 1),
+    );
+    let empty = input.lines().iter().all(|l| l.is_empty());
+    let current = preview.filter(|pr| pr.generation == generation);
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    match (empty, current.map(|pr| &pr.outcome)) {
+        (true, _) => lines.push(hint_line(
+            "type a pattern: the answers it finds are counted as you type",
+        )),
+        (false, None) => lines.push(hint_line("counting…")),
+        (false, Some(Err(e))) => {
+            for (i, part) in e.lines().enumerate() {
+                let text = if i == 0 {
+                    format!("✗ {part}")
+                } else {
+                    format!("  {part}")
+                };
+                lines.push(Line::styled(
+                    text,
+                    Style::default()
+                        .add_modifier(Modifier::BOLD)
+                        .fg_if(s.color, ERROR_BG),
+                ));
+            }
+        }
+        (false, Some(Ok(f))) => {
+            lines.push(Line::from(format!(
+                "{} answers match ({} matches); Enter codes each match as {code}, u undoes it",
+                f.answers, f.matches
+            )));
+            for (label, ctx) in &f.samples {
+                lines.push(Line::from(format!("  {label}  {ctx}")));
+            }
+        }
+    }
+    frame.render_widget(
+        Paragraph::new(lines),
+        Rect::new(
+            inner.x,
+            inner.y + 2.min(inner.height.saturating_sub(1)),
+            inner.width,
+            inner.height.saturating_sub(3),
+        ),
+    );
+    frame.render_widget(
+        Paragraph::new(hint_line("Enter apply · Esc close")),
         Rect::new(
             inner.x,
             inner.y + inner.height.saturating_sub(1),

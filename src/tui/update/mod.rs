@@ -10,6 +10,7 @@
 //! codes, `popups` and `finder` the keys inside pop-ups, `mouse` clicks and the wheel, `launch`
 //! the other screens, `shared_file` the other programs using the project file.
 
+mod autocode;
 mod code_form;
 mod codebook;
 mod coding;
@@ -34,7 +35,7 @@ use ratatui::layout::Rect;
 pub fn update(state: &mut State, action: Action) {
     let from_outside = matches!(
         action,
-        Action::Tick | Action::Counts(_) | Action::Resize(..)
+        Action::Tick | Action::Counts(_) | Action::Resize(..) | Action::Preview(_)
     );
     if from_outside {
         let tick = action == Action::Tick;
@@ -103,6 +104,10 @@ fn apply(state: &mut State, action: Action) -> Result<()> {
             }
             Ok(())
         }
+        Action::Preview(p) => {
+            autocode::arrived(state, p);
+            Ok(())
+        }
         Action::Tick => shared_file::notice_others(state),
         Action::Click { column, row } => mouse::click(state, column, row),
         Action::Scroll { column, row, down } => mouse::scroll(state, column, row, down),
@@ -140,6 +145,7 @@ fn main_action(state: &mut State, action: Action) -> Result<()> {
         Action::FilterMenu => filter::open_filter_menu(state),
         Action::Agreement => launch::open_agreement(state)?,
         Action::Analysis => launch::open_analysis(state)?,
+        Action::Autocode => autocode::open(state)?,
         Action::ToggleOthers => list::toggle_others(state)?,
         Action::Select => text_cursor::select(state),
         Action::NextUnreviewed => list::go_to_unreviewed(state, true)?,

@@ -305,6 +305,47 @@ pub(super) fn popup_action(state: &mut State, action: Action) -> Result<()> {
                 })
             }
         },
+        popup @ Popup::Autocode { .. } => match action {
+            Action::Cancel => {}
+            Action::Key(ev) => super::autocode::typed(state, popup, ev),
+            Action::Submit | Action::Save => {
+                let Popup::Autocode {
+                    code_id,
+                    ref code,
+                    ref input,
+                    generation,
+                    ref preview,
+                } = popup
+                else {
+                    unreachable!("matched as an auto-code pop-up")
+                };
+                let pattern = input_text(input);
+                let ready = preview
+                    .as_ref()
+                    .filter(|p| p.generation == generation)
+                    .map(|p| p.outcome.clone());
+                let refusal = match ready {
+                    _ if pattern.is_empty() => Some("type a pattern first".to_string()),
+                    None => Some(
+                        "still counting what the pattern finds; Enter again in a moment".into(),
+                    ),
+                    Some(Err(e)) => Some(e),
+                    Some(Ok(f)) if f.answers == 0 => Some("the pattern finds no answer".into()),
+                    Some(Ok(_)) => None,
+                };
+                match refusal {
+                    Some(why) => {
+                        state.popup = Some(popup);
+                        return Err(Error::input(why));
+                    }
+                    None => {
+                        let code = code.clone();
+                        super::autocode::apply(state, code_id, &code, &pattern)?;
+                    }
+                }
+            }
+            _ => state.popup = Some(popup),
+        },
         Popup::Prompt {
             kind,
             mut input,
@@ -337,7 +378,7 @@ pub(super) fn popup_action(state: &mut State, action: Action) -> Result<()> {
 }
 
 /// Keeps a one-line field on one line (a pasted newline becomes a space).
-fn single_line(t: &mut TextArea<'static>) {
+pub(super) fn single_line(t: &mut TextArea<'static>) {
     if t.lines().len() > 1 {
         let joined = t.lines().join(" ");
         *t = text_input(&joined, false);
