@@ -788,6 +788,7 @@ fn bad_copies_are_refused_and_nothing_changes() {
         ("project.db", "is this project itself"),
         ("sub/../project.db", "is this project itself"),
         ("sub", "is a folder"),
+        ("project.db-wal", "is the write-ahead log of the project"),
     ] {
         let err = s.fails(&["merge", other]);
         assert!(err.contains(expected), "{other}: {err}");
@@ -921,4 +922,44 @@ fn undo_and_redo_on_the_command_line() {
     );
     let err = s.fails(&["undo", "--coder", "zoe"]);
     assert!(err.contains("no coder called \"zoe\""), "{err}");
+}
+
+#[test]
+fn a_consensus_settled_in_a_copy_comes_with_its_decisions() {
+    let (s, copies) = project_with_copies(&[]);
+    let lead = s.project();
+    at(&lead, "ana")
+        .code("R1", "answer_a", "Felt cared for")
+        .code("R3", "answer_b", "Deepened");
+    at(&lead, "ben")
+        .code("R1", "answer_a", "Felt cared for")
+        .code("R3", "answer_b", "Felt cared for");
+    assert!(copies.is_empty());
+    let copy = s.path("review.db");
+    s.lacrima(&["backup", copy.to_str().unwrap()])
+        .assert()
+        .success();
+    lacrima_on(&s, &copy, &["consensus", "--from", "ana,ben", "--agreed"])
+        .assert()
+        .success();
+    let out = merge(&s, &lead, &copy, &[]);
+    assert!(out.contains("consensus (new here)"), "{out}");
+    let is_consensus: i64 = query_one(
+        &lead,
+        "SELECT is_consensus FROM coders WHERE name = 'consensus'",
+    );
+    assert_eq!(is_consensus, 1);
+    let section = |db: &Path, what: &str| {
+        state(db)
+            .split(&format!("== {what}\n"))
+            .nth(1)
+            .unwrap()
+            .split("== ")
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert!(!section(&lead, "decisions").is_empty());
+    assert_eq!(section(&lead, "decisions"), section(&copy, "decisions"));
+    assert_eq!(section(&lead, "codings"), section(&copy, "codings"));
 }

@@ -44,6 +44,26 @@ pub fn refuse_project_path(path: &Path, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a path that is one of an open project's companions (-wal, -shm, -journal), which
+/// SQLite alone may open, but lets through a project's database file itself: for reading
+/// another project through SQLite (`ATTACH`), as `lacrima merge` does. That cannot disturb the
+/// locks: SQLite knows every file it has open in this process by inode and keeps a descriptor
+/// it closes open while the process holds locks on that file.
+pub fn refuse_companion_path(path: &Path, what: &str) -> Result<()> {
+    let open = OPEN_PROJECTS.lock().unwrap_or_else(|e| e.into_inner());
+    for project in open.iter() {
+        if let Some(name) = names_project_file(path, project).filter(|n| *n != "the database file")
+        {
+            return Err(Error::input(format!(
+                "{} is {name} of the project {}: give the project's .db file for {what}",
+                path.display(),
+                project.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Whether `path` is the project's database or one of its companions, by file identity where the
 /// file exists and by name where it does not yet (a -wal that SQLite will create).
 fn names_project_file(path: &Path, project: &Path) -> Option<&'static str> {

@@ -380,7 +380,9 @@ impl Store {
                 other.display()
             )));
         }
-        super::refuse_project_path(other, "the copy to merge")?;
+        // The copy may be a project this process has open (SQLite reads it through the same
+        // descriptor), but never a companion file, whose locks a second descriptor would drop.
+        super::file_guard::refuse_companion_path(other, "the copy to merge")?;
         let uri = read_only_uri(other)?;
         // ATTACH cannot run inside a transaction: attach first, detach whatever happens.
         self.conn
@@ -1204,12 +1206,17 @@ impl Merge<'_> {
     /// A side's state after its first `point` events, and what its log after that cannot tell.
     fn base_at(&self, side: Side, point: i64) -> Result<Base> {
         let s = side.schema();
+        // Events that log no rows: imports, plans, and whatever a later lacrima may add. Those
+        // that cannot touch codings or codes are harmless; a codings import stamps what it adds;
+        // anything else makes the log unable to tell.
         let mut st = self.c.prepare(&format!(
             "SELECT action,
                     CASE WHEN json_valid(after) THEN after->>'$.stamp' END,
                     CASE WHEN json_valid(after) THEN ifnull(after->>'$.memos_updated', 0) END
              FROM {s}.events
-             WHERE id > ?1 AND action IN ('import_codings', 'import_codebook')"
+             WHERE id > ?1 AND action NOT IN ('import_survey', 'assign.plan')
+               AND (CASE WHEN json_valid(before) THEN json_type(before, '$.rows') END)
+                   IS NOT 'array'"
         ))?;
         let rows = st.query_map([point], |r| {
             Ok((
@@ -1231,8 +1238,12 @@ impl Merge<'_> {
                 (a, _, _) if a == "import_codebook" => base.opaque_codes = true,
                 // Rows a codings import added carry its stamp; memos it changed on codings
                 // that were there already do not, nor does anything an older lacrima imported.
-                (_, Some(stamp), Some(0)) => base.stamps.push(stamp),
-                _ => base.opaque_units = true,
+                (a, Some(stamp), Some(0)) if a == "import_codings" => base.stamps.push(stamp),
+                (a, _, _) if a == "import_codings" => base.opaque_units = true,
+                _ => {
+                    base.opaque_units = true;
+                    base.opaque_codes = true;
+                }
             }
         }
         Ok(base)
@@ -1789,10 +1800,12 @@ fn is_taken(taken: &BTreeMap<String, Vec<&'static str>>, guid: &str, field: &str
 }
 
 /// The rows of (answer, coder) units in one side, as `m_ur` holds them, for the units in
-/// `m_unit` (all of them, or those of base `b`). With `untouched`, only rows that no event after
-/// base `b`'s point touched and that no later import stamped: the rest of the base comes from
-/// the events (see `touched_rows`).
-fn unit_rows(ver: i64, side: Side, b: Option<i64>, untouched: bool) -> Vec<String> {
+/// `m_unit` (all of them, or those of base `b`). With `untouched` (base `b`'s point), only rows
+/// that no event after that point touched, that no later import stamped, and no consensus
+/// decision that a later event made (`consensus --agreed|--single` do not list the decisions
+/// they add among their rows, but name their event in them, and never overwrite one): the rest
+/// of the base comes from the events (see `touched_rows`).
+fn unit_rows(ver: i64, side: Side, b: Option<i64>, untouched: Option<i64>) -> Vec<String> {
     let s = side.schema();
     let (rj, r) = match side {
         Side::Theirs => ("JOIN temp.m_rmap rm ON rm.t_id = t.response_id", "rm.m_id"),
@@ -1803,6 +1816,7 @@ fn unit_rows(ver: i64, side: Side, b: Option<i64>, untouched: bool) -> Vec<Strin
         None => format!("JOIN temp.m_unit u ON u.r = {r} AND u.coder = d.name"),
     };
     let b = b.unwrap_or(-1);
+    let (untouched, point) = (untouched.is_some(), untouched.unwrap_or(0));
     let not_touched = |tbl: &str, key: &str| {
         if untouched {
             format!(
@@ -1860,7 +1874,11 @@ fn unit_rows(ver: i64, side: Side, b: Option<i64>, untouched: bool) -> Vec<Strin
             not_touched(
                 "consensus_decisions",
                 "x.r = t.response_id AND x.c = t.consensus_id AND x.k = t.code_id"
-            )
+            ) + &if untouched {
+                format!(" AND ifnull(t.event_id, 0) <= {point}")
+            } else {
+                String::new()
+            }
         ),
     ]
 }
@@ -1975,10 +1993,10 @@ impl Merge<'_> {
             all_rows(Side::Theirs),
             all_rows(Side::Mine)
         ))?;
-        for sql in unit_rows(0, Side::Mine, None, false) {
+        for sql in unit_rows(0, Side::Mine, None, None) {
             c.execute_batch(&sql)?;
         }
-        for sql in unit_rows(1, Side::Theirs, None, false) {
+        for sql in unit_rows(1, Side::Theirs, None, None) {
             c.execute_batch(&sql)?;
         }
         let bases: Vec<i64> = {
@@ -1987,10 +2005,10 @@ impl Merge<'_> {
                 .collect::<rusqlite::Result<_>>()?
         };
         for b in bases {
-            let Some((side, _)) = self.bases[b as usize].from else {
+            let Some((side, point)) = self.bases[b as usize].from else {
                 continue;
             };
-            for sql in unit_rows(2 + b, side, Some(b), true) {
+            for sql in unit_rows(2 + b, side, Some(b), Some(point)) {
                 c.execute_batch(&sql)?;
             }
             for sql in touched_rows(2 + b, side, b) {
@@ -2055,14 +2073,23 @@ impl Merge<'_> {
                 }],
             )?;
         }
-        // The copy's version needs codes this codebook has (after the codebook's merge).
-        c.execute_batch(
-            "UPDATE temp.m_unit SET verdict = 'code_missing'
+        // The copy's version needs codes this codebook has (after the codebook's merge); when
+        // it has all of the copy's codes, nothing needs checking.
+        let lacking: i64 = one(
+            c,
+            "SELECT count(*) FROM other.codes t
+             WHERE NOT EXISTS (SELECT 1 FROM main.codes k WHERE k.guid = t.guid)",
+            [],
+        )?;
+        if lacking > 0 {
+            c.execute_batch(
+                "UPDATE temp.m_unit SET verdict = 'code_missing'
              WHERE verdict = 'take' AND EXISTS (
                  SELECT 1 FROM temp.m_ur x WHERE x.ver = 1 AND x.r = m_unit.r
                  AND x.coder = m_unit.coder AND x.kind IN (1, 4)
                  AND NOT EXISTS (SELECT 1 FROM main.codes k WHERE k.guid = x.g))",
-        )?;
+            )?;
+        }
         Ok(())
     }
 
@@ -2733,5 +2760,134 @@ impl Merge<'_> {
             ],
         )?;
         Ok(Some(id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{CodeFields, NewCode};
+
+    fn snapshot(store: &Store) -> String {
+        let mut out = String::new();
+        for sql in [
+            "SELECT response_id, coder_id, code_id, start, \"end\", memo, created_at FROM codings",
+            "SELECT response_id, coder_id, reviewed_at FROM reviews",
+            "SELECT coder_id, response_id, code_id, text, updated_at FROM memos",
+            "SELECT id, guid, parent_id, name, description, shortcut, position FROM codes",
+        ] {
+            let mut st = store
+                .conn()
+                .prepare(&format!("{sql} ORDER BY 1, 2, 3"))
+                .unwrap();
+            let n = st.column_count();
+            let mut rows = st.query([]).unwrap();
+            while let Some(r) = rows.next().unwrap() {
+                for i in 0..n {
+                    out.push_str(&format!(
+                        "{:?}|",
+                        r.get::<_, rusqlite::types::Value>(i).unwrap()
+                    ));
+                }
+                out.push('\n');
+            }
+            out.push_str("--\n");
+        }
+        out
+    }
+
+    /// The merge writes its rows set by set, but its event must be one that the undo machinery
+    /// replays like any other: every row reads back as the event's `after` says, and writing
+    /// each `before` in reverse order (as `replay` does) gives back the project as it was.
+    #[test]
+    fn a_merge_event_replays_like_any_other_event() {
+        let dir = tempfile::tempdir().unwrap();
+        let lead = dir.path().join("lead.db");
+        let mut store = Store::create(&lead).unwrap();
+        store
+            .conn()
+            .execute_batch(
+                "INSERT INTO imports VALUES (1, 'f', 't', 2, 0);
+                 INSERT INTO respondents VALUES (1, 'r1', 1), (2, 'r2', 1);
+                 INSERT INTO questions VALUES (1, 'q1', NULL, 0);
+                 INSERT INTO responses VALUES (1, 1, 1, 'one answer', 0), (2, 2, 1, 'two', 0);
+                 INSERT INTO codes (id, guid, name, position)
+                 VALUES (1, 'g1', 'x', 1), (2, 'g2', 'y', 2), (3, 'g3', 'gone', 3);
+                 INSERT INTO events (at, action, after) VALUES ('t', 'import_survey', '{}');",
+            )
+            .unwrap();
+        let ana = store.coder_id("ana").unwrap();
+        store.toggle_coding(ana, 1, 2, None).unwrap();
+        let copy = dir.path().join("copy.db");
+        store.backup_to(&copy).unwrap();
+        {
+            let mut ben = Store::open(&copy).unwrap();
+            let b = ben.coder_id("ben").unwrap();
+            let z = ben
+                .add_code(
+                    b,
+                    &NewCode {
+                        name: "z".into(),
+                        parent_id: Some(1),
+                        ..NewCode::default()
+                    },
+                )
+                .unwrap();
+            ben.toggle_coding(b, 1, z, Some((0, 3))).unwrap();
+            ben.toggle_coding(b, 2, 1, None).unwrap();
+            ben.set_answer_memo(b, 2, "short").unwrap();
+            let fields = CodeFields {
+                name: "why".into(),
+                ..CodeFields::default()
+            };
+            ben.edit_code(b, 2, &fields, Some("a memo on the code"))
+                .unwrap();
+            // Ana's coding elsewhere changed in the copy too: the copy's version comes.
+            let a = ben.coder_id("ana").unwrap();
+            ben.toggle_coding(a, 1, 2, None).unwrap();
+            ben.delete_code(b, 3).unwrap();
+        }
+        let before = snapshot(&store);
+        let report = store.merge_from(&copy, &MergeOptions::default()).unwrap();
+        assert!(report.conflicts.is_empty(), "{:?}", report.conflicts);
+        assert_eq!(report.codes_deleted, ["gone"]);
+        let id = report.event_id.expect("the merge changed something");
+        assert_ne!(snapshot(&store), before);
+
+        let (b, a): (String, String) = store
+            .conn()
+            .query_row(
+                "SELECT before, after FROM events WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        let rows = |text: &str| -> Vec<(Table, Json, Option<Json>)> {
+            let side: Json = serde_json::from_str(text).unwrap();
+            side["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    (
+                        Table::parse(r["table"].as_str().unwrap()).unwrap(),
+                        r["key"].clone(),
+                        Some(r["row"].clone()).filter(|v| !v.is_null()),
+                    )
+                })
+                .collect()
+        };
+        let (to, from) = (rows(&b), rows(&a));
+        assert_eq!(to.len(), from.len());
+        for i in (0..from.len()).rev() {
+            let (table, key, expected) = &from[i];
+            assert_eq!(
+                &read_row(store.conn(), *table, key).unwrap(),
+                expected,
+                "row {i}"
+            );
+            write_row(store.conn(), *table, key, to[i].2.as_ref()).unwrap();
+        }
+        assert_eq!(snapshot(&store), before);
     }
 }
