@@ -161,8 +161,12 @@ CREATE TABLE memos (
 CREATE UNIQUE INDEX memos_target ON memos (coder_id, ifnull(response_id, -1), ifnull(code_id, -1));
 
 -- Append-only audit trail: who did what, when, with the state before and after (JSON). It drives
--- undo and redo. coder_id is NULL for project-level actions (imports). undone_by points at the
--- event that undid this one.
+-- undo and redo. coder_id is NULL for project-level actions (imports, merges). undone_by points at
+-- the event that undid this one. A merge (action 'merge', `lacrima merge`) lists every row it
+-- changed, like a coder's action, and its after holds under "merge" what it merged: the copy's log
+-- length ("other_events"), a fingerprint of that log's last event, the coders merged and the
+-- conflicts left open, from which a later merge of the same copy starts. A codings import's after
+-- holds the "stamp" (created_at, reviewed_at) of the rows it added.
 CREATE TABLE events (
     id        INTEGER PRIMARY KEY,
     at        TEXT NOT NULL,
