@@ -963,3 +963,25 @@ fn a_consensus_settled_in_a_copy_comes_with_its_decisions() {
     assert_eq!(section(&lead, "decisions"), section(&copy, "decisions"));
     assert_eq!(section(&lead, "codings"), section(&copy, "codings"));
 }
+
+#[test]
+fn a_coding_removed_or_a_memo_cleared_in_the_copy_goes_here_too() {
+    let s = small_project();
+    let lead = s.project();
+    at(&lead, "ana")
+        .code("R1", "answer_a", "Felt cared for")
+        .code("R1", "answer_a", "Deepened")
+        .memo("R1", "answer_a", "first thoughts");
+    let copy = s.path("ana.db");
+    s.lacrima(&["backup", copy.to_str().unwrap()])
+        .assert()
+        .success();
+    at(&copy, "ana")
+        .uncode("R1", "answer_a", "Deepened")
+        .memo("R1", "answer_a", "");
+    let json = merge_json(&s, &lead, &copy, &[]);
+    assert_eq!(json["coders"][0]["codings_removed"], 1, "{json}");
+    assert_eq!(json["coders"][0]["memos_removed"], 1, "{json}");
+    assert_eq!(codings_of(&lead, "ana"), ["R1 answer_a Felt cared for"]);
+    assert_eq!(state(&lead), state(&copy));
+}
