@@ -188,3 +188,32 @@ fn bad_patterns_and_codes_are_refused_with_the_place_and_nothing_changes() {
     assert!(err.contains("bad.csv:2"), "{err}");
     assert_eq!(dump(&s.project()), before);
 }
+
+#[test]
+fn lacrima_undo_takes_an_auto_coding_run_back_on_the_command_line() {
+    let s = common::demo();
+    let before = common::without_events(&dump(&s.project()));
+    let out = s.stdout(&[
+        "autocode",
+        "--code",
+        "rapport-deepened",
+        "--regex",
+        "closer",
+    ]);
+    assert!(out.contains("lacrima undo --coder autocode"), "{out}");
+    s.stdout(&["undo", "--coder", "autocode"]);
+    let left: i64 = query_one(
+        &s.project(),
+        "SELECT count(*) FROM codings k JOIN coders d ON d.id = k.coder_id WHERE d.name = 'autocode'",
+    );
+    assert_eq!(left, 0);
+    // Only the coder the run created remains besides the log.
+    let after = common::without_events(&dump(&s.project()));
+    let strip = |d: &str| {
+        d.lines()
+            .filter(|l| !l.contains("\"autocode\""))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(strip(&after), strip(&before));
+}

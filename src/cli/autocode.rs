@@ -267,7 +267,8 @@ pub(super) fn autocode(project: &Path, a: &AutocodeArgs) -> Result<()> {
                 ));
             }
             out.push_str(&format!(
-                "One event: the coding screen's u as coder {} takes it back whole.\n",
+                "One event: `lacrima undo --coder {}` (or u on the coding screen as that coder) \
+                 takes it back whole.\n",
                 a.coder
             ));
             stdout_line(&out)
