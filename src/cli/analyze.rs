@@ -195,18 +195,12 @@ fn write_categorical(
         }
         return w.flush().map_err(write_err);
     }
-    // The rated counts per level are the same for every code: they go in the header.
-    let (levels, rated) = r
-        .codes
-        .iter()
-        .max_by_key(|c| c.levels.len())
-        .map(|c| (c.levels.clone(), c.rated.clone()))
-        .unwrap_or_default();
+    let (levels, rated) = r.level_counts();
     let mut header: Vec<String> = vec!["code".into()];
     header.extend(
         levels
             .iter()
-            .zip(&rated)
+            .zip(rated)
             .map(|(l, n)| format!("{l} (n={n})")),
     );
     header.extend(
@@ -220,7 +214,7 @@ fn write_categorical(
         .iter()
         .map(|c| {
             let mut row = vec![c.code.clone()];
-            for l in &levels {
+            for l in levels {
                 row.push(match c.levels.iter().position(|x| x == l) {
                     Some(i) => format!(
                         "{}% ({})",

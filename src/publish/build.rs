@@ -615,19 +615,12 @@ fn categorical(
     for w in &r.warnings {
         blocks.push(Block::Note(format!("Warning: {w}")));
     }
-    // The rated counts per level are the same for every code: they go in the header, as in
-    // `lacrima analyze`.
-    let (levels, rated) = r
-        .codes
-        .iter()
-        .max_by_key(|c| c.levels.len())
-        .map(|c| (c.levels.clone(), c.rated.clone()))
-        .unwrap_or_default();
+    let (levels, rated) = r.level_counts();
     let mut header: Vec<String> = vec!["code".into()];
     header.extend(
         levels
             .iter()
-            .zip(&rated)
+            .zip(rated)
             .map(|(l, n)| format!("{l} (n={n})")),
     );
     header.extend(
@@ -641,7 +634,7 @@ fn categorical(
         .iter()
         .map(|c| {
             let mut row = vec![Cell::text(&c.code)];
-            for l in &levels {
+            for l in levels {
                 row.push(match c.levels.iter().position(|x| x == l) {
                     Some(i) => {
                         let s = share(c.coded[i], c.rated[i]);

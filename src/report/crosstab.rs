@@ -70,6 +70,19 @@ pub struct Report<T> {
     pub warnings: Vec<String>,
 }
 
+impl Report<CategoricalCode> {
+    /// The levels with rated respondents and how many were rated in each: the same for every
+    /// code (a level is dropped only when nobody in it was rated), so tables put them in their
+    /// header. Taken from the code with the most levels, which a code left undefined lacks.
+    pub fn level_counts(&self) -> (&[String], &[u64]) {
+        self.codes
+            .iter()
+            .max_by_key(|c| c.levels.len())
+            .map(|c| (c.levels.as_slice(), c.rated.as_slice()))
+            .unwrap_or_default()
+    }
+}
+
 /// Codes against a categorical variable: one pass counts rated and coded respondents per level.
 pub fn categorical_report(
     store: &Store,

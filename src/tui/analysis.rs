@@ -257,12 +257,7 @@ impl Results {
     /// The table's columns: the levels with rated respondents, or "coded" and "not coded".
     pub fn columns(&self) -> Vec<String> {
         match self {
-            Results::Categorical(r) => r
-                .codes
-                .iter()
-                .max_by_key(|c| c.levels.len())
-                .map(|c| c.levels.clone())
-                .unwrap_or_default(),
+            Results::Categorical(r) => r.level_counts().0.to_vec(),
             Results::Numeric(_) => vec!["coded".into(), "not coded".into()],
         }
     }

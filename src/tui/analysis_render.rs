@@ -356,15 +356,9 @@ fn render_table(frame: &mut Frame<'_>, p: &Painter<'_>, area: Rect, r: &Results)
     };
     let (first, shown, cell_w) = column_window(columns.len(), s.col, space, min_w);
 
-    // Rated respondents per level are the same for every code: they go in the header.
-    let rated: Vec<u64> = match r {
-        Results::Categorical(c) => c
-            .codes
-            .iter()
-            .max_by_key(|c| c.levels.len())
-            .map(|c| c.rated.clone())
-            .unwrap_or_default(),
-        Results::Numeric(_) => Vec::new(),
+    let rated: &[u64] = match r {
+        Results::Categorical(c) => c.level_counts().1,
+        Results::Numeric(_) => &[],
     };
     let mut head = format!("  {} ", pad("code", code_w));
     for (j, c) in columns.iter().enumerate().skip(first).take(shown) {
