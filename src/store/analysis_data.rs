@@ -4,7 +4,8 @@
 //! return rows in survey order; the statistics themselves live in `crate::analysis`.
 
 use super::Store;
-use super::dataset::{Ahead, DatasetValue, ValueRow, quote_ident, read_snapshot, values_sql};
+use super::dataset::{Ahead, DatasetValue, ValueRow, read_snapshot, values_sql};
+use super::quote_ident;
 use crate::error::Result;
 use rusqlite::params;
 use rusqlite::types::ValueRef;

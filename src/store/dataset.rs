@@ -12,6 +12,7 @@
 
 use super::Store;
 use super::codebook::codes_in;
+use super::quote_ident;
 use super::survey::VariableKind;
 use crate::error::{Error, Result};
 use crate::store::CodeRecord;
@@ -127,10 +128,6 @@ impl ValueRow {
         }
         Ok(())
     }
-}
-
-pub(crate) fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// `SELECT r.id, r.ext_id, <the variables' columns> ... ORDER BY r.id`: respondents in survey

@@ -10,6 +10,7 @@
 //! file order; sources without a case become respondents at the end.
 
 use super::codebook::apply_in;
+use super::quote_ident;
 use super::survey::{ExistingVariable, VariableKind};
 use super::{Store, coder_id_in, log_event};
 use crate::error::{Error, Result};
@@ -204,10 +205,6 @@ impl Store {
 
 fn blob(g: u128) -> [u8; 16] {
     g.to_be_bytes()
-}
-
-fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 impl<'a> ExchangeWriter<'a> {

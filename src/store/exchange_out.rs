@@ -2,7 +2,7 @@
 //! shape of each variable's values (for QDA-XML's typed variables), and one snapshot around the
 //! whole export so that a coder working meanwhile cannot make the file contradict itself.
 
-use super::dataset::quote_ident;
+use super::quote_ident;
 use super::{DatasetVariable, Store, VariableKind};
 use crate::error::Result;
 

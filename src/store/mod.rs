@@ -500,6 +500,12 @@ pub(crate) fn coder_id_in(conn: &Connection, name: &str) -> Result<i64> {
     Ok(conn.last_insert_rowid())
 }
 
+/// An SQL identifier in double quotes (inner quotes doubled), for the variables' columns and the
+/// tables the importers make: names that come from files are never spliced into SQL bare.
+pub(crate) fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
 /// Appends one event to the audit trail.
 pub(crate) fn log_event(
     conn: &Connection,

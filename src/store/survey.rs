@@ -2,6 +2,7 @@
 
 use super::Store;
 use super::bulk::BulkStatement;
+use super::quote_ident;
 use crate::error::{Error, Result};
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -214,10 +215,6 @@ pub(crate) fn variables_in(conn: &Connection) -> Result<Vec<ExistingVariable>> {
         });
     }
     Ok(out)
-}
-
-fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 pub struct SurveyWriter<'a> {
