@@ -51,16 +51,6 @@ impl Store {
         Ok(())
     }
 
-    /// An answer's respondent ID and question name.
-    pub fn answer_names(&self, response_id: i64) -> Result<(String, String)> {
-        Ok(self.conn().query_row(
-            "SELECT r.ext_id, q.name FROM responses s JOIN respondents r ON r.id = s.respondent_id
-             JOIN questions q ON q.id = s.question_id WHERE s.id = ?1",
-            [response_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?)
-    }
-
     /// Writes the found codings under `coder_id` (marking each answer reviewed) as one event,
     /// `autocode`, which `undo` takes back whole. Codings already present are left as they are.
     pub fn apply_autocodings(

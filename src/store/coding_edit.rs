@@ -16,9 +16,9 @@ pub enum Toggled {
 }
 
 impl Store {
-    fn answer_label(&self, response_id: i64) -> Result<String> {
-        let (ext, q): (String, String) = self
-            .conn()
+    /// An answer's respondent ID and question name.
+    pub fn answer_names(&self, response_id: i64) -> Result<(String, String)> {
+        self.conn()
             .query_row(
                 "SELECT r.ext_id, q.name FROM responses s JOIN respondents r ON r.id = s.respondent_id
                  JOIN questions q ON q.id = s.question_id WHERE s.id = ?1",
@@ -26,7 +26,11 @@ impl Store {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?
-            .ok_or_else(|| Error::input(format!("there is no answer {response_id} in this project")))?;
+            .ok_or_else(|| Error::input(format!("there is no answer {response_id} in this project")))
+    }
+
+    fn answer_label(&self, response_id: i64) -> Result<String> {
+        let (ext, q) = self.answer_names(response_id)?;
         Ok(format!("{ext} {q}"))
     }
 

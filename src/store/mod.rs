@@ -163,15 +163,19 @@ fn opening_failed(path: &Path, e: Error) -> Error {
     }
 }
 
+/// The folder a project's -wal and -shm go in ("." for a bare file name).
+fn folder_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."))
+}
+
 fn folder_read_only(path: &Path) -> bool {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    let dir = dir.unwrap_or_else(|| Path::new("."));
-    !crate::store::writable(dir)
+    !writable(folder_of(path))
 }
 
 fn read_only(path: &Path) -> Error {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    let dir = dir.unwrap_or_else(|| Path::new("."));
+    let dir = folder_of(path);
     let what = if !writable(path) {
         format!(
             "the file is read-only (make it writable: chmod u+w {})",
@@ -197,8 +201,7 @@ fn read_only(path: &Path) -> Error {
 #[cfg(unix)]
 pub fn disk_full(path: &Path) -> bool {
     use std::os::unix::ffi::OsStrExt;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    let dir = dir.unwrap_or_else(|| Path::new("."));
+    let dir = folder_of(path);
     let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
         return false;
     };
