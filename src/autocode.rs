@@ -107,6 +107,46 @@ impl Rule {
     }
 }
 
+/// How a match is shown on one line with the text around it.
+#[derive(Debug, Clone, Copy)]
+pub struct Marking {
+    /// Characters shown before and after the match.
+    pub before: usize,
+    pub after: usize,
+    pub open: &'static str,
+    pub close: &'static str,
+    /// Whether cut-off text after the match is marked with "…" (as it always is before).
+    pub ellipsis_after: bool,
+}
+
+/// The text around a code-point span, on one line (whitespace as spaces), with the span between
+/// the marking's brackets: what a dry run's samples and the coding screen's preview show.
+pub fn in_context(text: &str, (start, end): (usize, usize), m: Marking) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let from = start.saturating_sub(m.before);
+    let to = (end + m.after).min(chars.len());
+    let piece = |a: usize, b: usize| -> String {
+        chars[a..b]
+            .iter()
+            .map(|c| if c.is_whitespace() { ' ' } else { *c })
+            .collect()
+    };
+    format!(
+        "{}{}{}{}{}{}{}",
+        if from > 0 { "…" } else { "" },
+        piece(from, start),
+        m.open,
+        piece(start, end),
+        m.close,
+        piece(end, to),
+        if m.ellipsis_after && to < chars.len() {
+            "…"
+        } else {
+            ""
+        }
+    )
+}
+
 /// Reads a dictionary: CSV lines `code,pattern` (a header `code,pattern` is optional; several
 /// lines may name one code). `name` is the file's name for messages.
 pub fn read_dictionary(bytes: &[u8], name: &str, opts: PatternOptions) -> Result<Vec<Rule>> {

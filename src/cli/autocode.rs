@@ -4,7 +4,7 @@
 //! human coders can be measured like anyone's.
 
 use super::{SummaryFormat, json, stdout_line, table};
-use crate::autocode::{PatternOptions, Rule, read_dictionary};
+use crate::autocode::{Marking, PatternOptions, Rule, in_context, read_dictionary};
 use crate::error::{Error, Result};
 use crate::report::question_id;
 use crate::store::{CodeRecord, FoundCoding, Store};
@@ -128,24 +128,17 @@ fn code_id(codes: &[CodeRecord], name: &str) -> Result<i64> {
 }
 
 /// The text around a span, with the span marked, on one line.
-fn context(text: &str, (start, end): (usize, usize)) -> String {
-    const AROUND: usize = 30;
-    let chars: Vec<char> = text.chars().collect();
-    let from = start.saturating_sub(AROUND);
-    let to = (end + AROUND).min(chars.len());
-    let piece = |a: usize, b: usize| -> String {
-        chars[a..b]
-            .iter()
-            .map(|c| if c.is_whitespace() { ' ' } else { *c })
-            .collect()
-    };
-    format!(
-        "{}{}[[{}]]{}{}",
-        if from > 0 { "…" } else { "" },
-        piece(from, start),
-        piece(start, end),
-        piece(end, to),
-        if to < chars.len() { "…" } else { "" }
+fn context(text: &str, span: (usize, usize)) -> String {
+    in_context(
+        text,
+        span,
+        Marking {
+            before: 30,
+            after: 30,
+            open: "[[",
+            close: "]]",
+            ellipsis_after: true,
+        },
     )
 }
 

@@ -3,7 +3,7 @@
 //! reads every answer's text, so it runs on the worker thread (`worker`) and arrives as an
 //! action; typing never waits for it.
 
-use crate::autocode::{PatternOptions, Rule};
+use crate::autocode::{Marking, PatternOptions, Rule, in_context};
 use crate::error::Result;
 use crate::store::{FoundCoding, Store};
 
@@ -43,23 +43,18 @@ fn rule(req: &PreviewRequest) -> Result<Rule> {
     )
 }
 
-/// The text around a span, on one line, with the span between [ and ].
-fn context(text: &str, (start, end): (usize, usize)) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let from = start.saturating_sub(20);
-    let to = (end + 40).min(chars.len());
-    let piece = |a: usize, b: usize| -> String {
-        chars[a..b]
-            .iter()
-            .map(|c| if c.is_whitespace() { ' ' } else { *c })
-            .collect()
-    };
-    format!(
-        "{}{}[{}]{}",
-        if from > 0 { "…" } else { "" },
-        piece(from, start),
-        piece(start, end),
-        piece(end, to)
+/// The preview's line for a match: less before it than after, which the pop-up cuts at its edge.
+fn context(text: &str, span: (usize, usize)) -> String {
+    in_context(
+        text,
+        span,
+        Marking {
+            before: 20,
+            after: 40,
+            open: "[",
+            close: "]",
+            ellipsis_after: false,
+        },
     )
 }
 
