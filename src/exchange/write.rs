@@ -48,11 +48,7 @@ impl Spool {
         path.push(format!(".{tag}"));
         let path = PathBuf::from(path);
         let _ = std::fs::remove_file(&path);
-        let mut opts = std::fs::OpenOptions::new();
-        opts.read(true).write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        let file = opts.open(&path).map_err(|e| Error::io(&path, e))?;
+        let file = crate::store::create_private_file(&path)?;
         // The open descriptor keeps the data; the name is not needed (and never left behind).
         #[cfg(unix)]
         let _ = std::fs::remove_file(&path);

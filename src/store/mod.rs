@@ -530,10 +530,11 @@ pub(crate) fn log_event(
     Ok(conn.last_insert_rowid())
 }
 
-/// Creates a new, empty file with mode 0600 (an existing file is an error).
+/// Creates a new, empty file with mode 0600 (an existing file is an error), open for writing and
+/// for reading back (a spool file is read once it is written).
 pub fn create_private_file(path: &Path) -> Result<std::fs::File> {
     let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
+    opts.read(true).write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
