@@ -67,3 +67,4 @@ pub mod write;
 pub mod xml;
 pub mod xmlin;
 pub mod zipin;
+pub mod zipout;

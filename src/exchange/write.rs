@@ -9,6 +9,7 @@
 
 use super::guids::Guids;
 use super::xml::{Xml, xml_err};
+use super::zipout::{Deflating, ZipOut};
 use crate::error::{Error, Result};
 use crate::store::{
     AnswerRecord, CodeRecord, DatasetLayout, DatasetValue, Store, ValueRow, ValueShape,
@@ -17,7 +18,6 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use zip::write::SimpleFileOptions;
 
 pub const PROJECT_NS: &str = "urn:QDA-XML:project:1.0";
 pub const CODEBOOK_NS: &str = "urn:QDA-XML:codebook:1.0";
@@ -42,20 +42,28 @@ struct Spool {
     used: bool,
 }
 
+/// A scratch file beside the export, unlinked at once on Unix: the open descriptor keeps the
+/// data, and a crash leaves nothing behind.
+fn scratch_file(beside: &Path, tag: &str) -> Result<File> {
+    let mut path = crate::store::sibling_temp(beside).into_os_string();
+    path.push(format!(".{tag}"));
+    let path = PathBuf::from(path);
+    let _ = std::fs::remove_file(&path);
+    let file = crate::store::create_private_file(&path)?;
+    #[cfg(unix)]
+    let _ = std::fs::remove_file(&path);
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(file)
+}
+
 impl Spool {
     fn new(beside: &Path, tag: &str) -> Result<Spool> {
-        let mut path = crate::store::sibling_temp(beside).into_os_string();
-        path.push(format!(".{tag}"));
-        let path = PathBuf::from(path);
-        let _ = std::fs::remove_file(&path);
-        let file = crate::store::create_private_file(&path)?;
-        // The open descriptor keeps the data; the name is not needed (and never left behind).
-        #[cfg(unix)]
-        let _ = std::fs::remove_file(&path);
-        #[cfg(not(unix))]
-        let _ = path;
         Ok(Spool {
-            xml: Xml::new(BufWriter::with_capacity(1 << 16, file)),
+            xml: Xml::new(BufWriter::with_capacity(
+                1 << 16,
+                scratch_file(beside, tag)?,
+            )),
             used: false,
         })
     }
@@ -214,16 +222,10 @@ fn write_zip(store: &Store, target: &Path, file: File) -> Result<(File, QdpxSumm
         .iter()
         .map(|v| store.value_shape(v))
         .collect::<Result<_>>()?;
-    let mut zip = zip::ZipWriter::new(file);
-    let stored = SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored)
-        .unix_permissions(0o600);
-    // The fastest level: project.qde is mostly GUIDs and tags, which compress well at any
-    // level, and the default level was a quarter of the export's time.
-    let deflated = SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .compression_level(Some(1))
-        .unix_permissions(0o600);
+    let mut zip = ZipOut::new(
+        BufWriter::with_capacity(1 << 16, file),
+        scratch_file(target, "directory")?,
+    );
 
     let mut pass = Pass {
         guids: &guids,
@@ -256,7 +258,7 @@ fn write_zip(store: &Store, target: &Path, file: File) -> Result<(File, QdpxSumm
     }
     let variables: Vec<_> = layout.variables.iter().collect();
     store.for_each_respondent_record(&layout, &variables, None, None, &mut |row, answers| {
-        pass.respondent(row, answers, &mut zip, stored)
+        pass.respondent(row, answers, &mut zip)
     })?;
 
     // Code memos are Notes like the others; the codebook points at them.
@@ -271,8 +273,8 @@ fn write_zip(store: &Store, target: &Path, file: File) -> Result<(File, QdpxSumm
         code_notes.entry(m.code_id).or_default().push(guid);
     }
 
-    zip.start_file("project.qde", deflated).map_err(zip_err)?;
-    let mut x = Xml::new(&mut zip);
+    let mut qde = Deflating::new(scratch_file(target, "qde")?);
+    let mut x = Xml::new(&mut qde);
     x.declaration()?;
     let name = store
         .path()
@@ -379,11 +381,18 @@ fn write_zip(store: &Store, target: &Path, file: File) -> Result<(File, QdpxSumm
     x.close("Project")?;
     x.raw(b"\n")?;
     summary.characters_replaced = replaced + x.replaced;
+    zip.deflated("project.qde", qde.done().map_err(zip_err)?)
+        .map_err(zip_err)?;
 
-    zip.start_file("lacrima.json", deflated).map_err(zip_err)?;
+    let mut json = Deflating::new(scratch_file(target, "json")?);
     let extras = lacrima_json(store, &layout, &coders)?;
-    serde_json::to_writer_pretty(&mut zip, &extras).map_err(zip_err)?;
-    let file = zip.finish().map_err(zip_err)?;
+    serde_json::to_writer_pretty(&mut json, &extras).map_err(zip_err)?;
+    zip.deflated("lacrima.json", json.done().map_err(zip_err)?)
+        .map_err(zip_err)?;
+    let file = zip
+        .finish()
+        .and_then(|out| out.into_inner().map_err(|e| e.into_error()))
+        .map_err(zip_err)?;
     Ok((file, summary))
 }
 
@@ -453,12 +462,11 @@ fn excerpt(text: &str) -> String {
 }
 
 impl Pass<'_> {
-    fn respondent<W: Write + Seek>(
+    fn respondent<W: Write>(
         &mut self,
         row: &ValueRow,
         answers: &[AnswerRecord],
-        zip: &mut zip::ZipWriter<W>,
-        stored: SimpleFileOptions,
+        zip: &mut ZipOut<W>,
     ) -> Result<()> {
         let g = self.guids;
         let ext = row.ext_id();
@@ -496,24 +504,17 @@ impl Pass<'_> {
         c.xml.close("Case")?;
 
         for a in answers {
-            self.answer(ext, a, zip, stored)?;
+            self.answer(ext, a, zip)?;
         }
         Ok(())
     }
 
-    fn answer<W: Write + Seek>(
-        &mut self,
-        ext: &str,
-        a: &AnswerRecord,
-        zip: &mut zip::ZipWriter<W>,
-        stored: SimpleFileOptions,
-    ) -> Result<()> {
+    fn answer<W: Write>(&mut self, ext: &str, a: &AnswerRecord, zip: &mut ZipOut<W>) -> Result<()> {
         let g = self.guids;
         let source = g.source(ext, &a.question);
         self.summary.answers += 1;
-        zip.start_file(format!("sources/{source}.txt"), stored)
+        zip.stored(&format!("sources/{source}.txt"), a.text.as_bytes())
             .map_err(zip_err)?;
-        zip.write_all(a.text.as_bytes()).map_err(zip_err)?;
 
         let name = format!("{ext} {}", a.question);
         let path = format!("internal://{source}.txt");
